@@ -1,0 +1,59 @@
+/**
+ * The `clo` command line. Each command lives in its own file under client/commands;
+ * this file only wires them into commander and turns errors into one clear line
+ * (the stack only with --debug) and a meaningful exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../temporal.config';
+import { registerDemo } from './commands/demo';
+import { registerDev } from './commands/dev';
+import { registerWorker } from './commands/worker';
+import { EXIT } from './exit-codes';
+
+export function buildProgram(): Command {
+  const program = new Command('clo')
+    .description('Durable transfers into and out of vSphere Content Libraries, on Temporal')
+    .option('--debug', 'print stack traces and debug logs')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDev(program);
+  registerDemo(program);
+  registerWorker(program);
+  return program;
+}
+
+/** Parses `argv` and runs the command; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed help or the usage error.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
+    }
+    const debug = program.opts<{ debug?: boolean }>().debug;
+    if (err instanceof ConfigError) {
+      console.error(`clo: ${err.message}`);
+      return EXIT.BAD_INPUT;
+    }
+    console.error(`clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`);
+    return EXIT.FAILURE;
+  }
+}
+
+/** Entry point for bin/clo. */
+export function run(argv: string[] = process.argv): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(EXIT.FAILURE);
+    },
+  );
+}
+
+if (require.main === module) run();

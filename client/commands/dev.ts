@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { startDevStack, type DevStack } from '../dev-stack';
+
+/** Options shared by `clo dev` and `clo demo`. */
+interface DevOptions {
+  dataDir: string;
+  port: string;
+  uiPort: string;
+  vcsimPort: string;
+  worker?: boolean;
+}
+
+function addStackOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'where the SQLite history and generated config live', '.clo/dev')
+    .option('--port <port>', 'Temporal frontend port', '7233')
+    .option('--ui-port <port>', 'Temporal Web UI port', '8233')
+    .option('--vcsim-port <port>', 'vcsim port', '8989');
+}
+
+async function bringUp(opts: DevOptions): Promise<DevStack> {
+  const stack = await startDevStack({
+    dataDir: opts.dataDir,
+    temporalPort: Number(opts.port),
+    uiPort: Number(opts.uiPort),
+    vcsimPort: Number(opts.vcsimPort),
+  });
+  console.log(
+    [
+      'clo dev stack is up:',
+      `  Temporal       ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,
+      `  Web UI         ${stack.temporal.uiUrl ?? '(headless)'}`,
+      `  vCenter (sim)  ${stack.vcsim.url}  user/pass: any`,
+      `  datastore      ${stack.vcsim.datastore}  (for library storage backings)`,
+      `  history        ${stack.dataDir}/temporal.sqlite`,
+      '',
+      `Use it from another shell:  export CLO_CONFIG_FILE=${stack.configFile}`,
+    ].join('\n'),
+  );
+  return stack;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+async function untilSignal(): Promise<NodeJS.Signals> {
+  return await new Promise((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+}
+
+/** `clo dev`: the embedded default stack in the foreground; Ctrl-C stops it all. */
+export function registerDev(program: Command): void {
+  addStackOptions(program.command('dev'))
+    .description('run the embedded stack (Temporal dev server + Web UI + vcsim) in the foreground; Ctrl-C stops it')
+    .option('--worker', 'also run a worker in this process')
+    .action(async (opts: DevOptions) => {
+      const stack = await bringUp(opts);
+      const stopWorker = opts.worker ? await startWorkerOn(stack) : undefined;
+      console.log('Press Ctrl-C to stop.');
+      const signal = await untilSignal();
+      console.log(`\n${signal}: stopping...`);
+      await stopWorker?.();
+      await stack.stop();
+      console.log('stopped.');
+    });
+}
+
+/** Starts an in-process worker against the stack; returns how to stop it gracefully. */
+export async function startWorkerOn(stack: DevStack): Promise<() => Promise<void>> {
+  process.env.CLO_CONFIG_FILE = stack.configFile;
+  const [{ loadConfig }, { createWorker }] = await Promise.all([
+    import('../../temporal.config'),
+    import('../../worker/create-worker'),
+  ]);
+  const config = loadConfig();
+  const { worker, close } = await createWorker({ config });
+  const running = worker.run();
+  console.log(`  worker         polling task queue ${config.temporal.taskQueue}`);
+  return async () => {
+    // The SDK's runtime may already have begun shutting down on the same SIGINT.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await close();
+  };
+}
+
+export { addStackOptions, bringUp, untilSignal };
+export type { DevOptions };

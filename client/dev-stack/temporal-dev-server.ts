@@ -1,0 +1,91 @@
+/**
+ * Starts the real Temporal CLI dev server (SQLite, embedded Web UI) as a child
+ * process, with the project's search attributes registered, and waits until its
+ * frontend answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { ALL_SEARCH_ATTRIBUTES, CLI_TYPE_NAMES } from '../../workflows/definitions/search-attributes';
+import { captureTail, stopChild } from './child';
+import { freePort } from './free-port';
+
+/** Options for {@link startTemporalDevServer}. */
+export interface StartTemporalOptions {
+  /** Path of the `temporal` binary from ensureTools(). */
+  bin: string;
+  /** @default 127.0.0.1 */
+  ip?: string;
+  /** gRPC frontend port. @default a free port */
+  port?: number;
+  /** Web UI port; `false` runs headless. @default a free port */
+  uiPort?: number | false;
+  /** SQLite file; history survives a restart when set. @default in-memory */
+  dbFile?: string;
+  /** @default 'default' */
+  namespace?: string;
+  /** @default 60000 */
+  startTimeoutMs?: number;
+}
+
+export interface RunningTemporal {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startTemporalDevServer(opts: StartTemporalOptions): Promise<RunningTemporal> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(ip));
+  const uiPort = opts.uiPort === false ? undefined : (opts.uiPort ?? (await freePort(ip)));
+  const namespace = opts.namespace ?? 'default';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+    ...(namespace !== 'default' ? ['--namespace', namespace] : []),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
+  ];
+  const child = spawn(opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail = captureTail(child);
+  const address = `${ip}:${port}`;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+
+  try {
+    for (;;) {
+      if (exited) throw new Error(`temporal server start-dev exited before it was ready:\n${tail()}`);
+      if (Date.now() > deadline) throw new Error(`temporal server start-dev did not answer on ${address}:\n${tail()}`);
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        try {
+          await connection.workflowService.describeNamespace({ namespace });
+          break;
+        } finally {
+          await connection.close();
+        }
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } catch (err) {
+    await stopChild(child, 2000);
+    throw err;
+  }
+  return {
+    address,
+    namespace,
+    ...(uiPort !== undefined ? { uiUrl: `http://${ip}:${uiPort}` } : {}),
+    process: child,
+    stop: async () => stopChild(child),
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Locates the pinned Temporal CLI and vcsim binaries, building them first if this
+ * machine has never done so. scripts/install-tools.sh is the one source of truth for
+ * versions and cache layout; this only runs it and reads its answer.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+
+const Tools = z.object({
+  temporal: z.string(),
+  vcsim: z.string(),
+  temporalVersion: z.string(),
+  govmomiVersion: z.string(),
+});
+export type Tools = z.infer<typeof Tools>;
+
+/** Repository root, found from this file (client/dev-stack → ../..). */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** Builds (if needed) and returns the paths of the pinned tools. Build logs go to stderr. */
+export async function ensureTools(): Promise<Tools> {
+  const { stdout } = await promisify(execFile)('bash', [resolve(REPO_ROOT, 'scripts/install-tools.sh')], {
+    maxBuffer: 1024 * 1024,
+    // Builds print progress on stderr; let the user see it.
+    env: process.env,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`could not build the pinned tools: ${err.stderr?.trim() || err.message}`);
+  });
+  return Tools.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
+}

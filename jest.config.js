@@ -1,0 +1,23 @@
+// Two projects: `unit` needs nothing but Node (in-process servers are fine);
+// `stack` runs against the real Temporal dev server and vcsim, which
+// test/stack/global-setup.ts starts once per run.
+/** @type {import('ts-jest').JestConfigWithTsJest} */
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/simulator/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'stack',
+      testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/workflows/**/*.test.ts', '<rootDir>/test/cli/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/stack/global-setup.ts',
+      globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
+    },
+  ],
+  testTimeout: 120_000,
+};

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the pinned Temporal CLI and our vcsim wrapper once, into a cache outside
+# the clone keyed by version, and prints where they are as one JSON line.
+# Later runs (and CI on the same machine) reuse the cache; a fresh machine
+# builds them here with nothing but Go and the Go module proxy.
+#
+#   CLO_CACHE_DIR   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/content-library-orchestrator)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../tools/versions.env
+source "$root/tools/versions.env"
+
+cache=${CLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/content-library-orchestrator}
+mkdir -p "$cache"
+
+log() { echo "install-tools: $*" >&2; }
+
+command -v go >/dev/null || { log "Go is required (go1.24 or later) to build the Temporal CLI and vcsim"; exit 1; }
+
+if ! grep -q "github.com/vmware/govmomi $GOVMOMI_VERSION\$" "$root/tools/vcsim/go.mod"; then
+  log "tools/vcsim/go.mod does not pin govmomi $GOVMOMI_VERSION (tools/versions.env); make them agree"
+  exit 1
+fi
+
+# One builder at a time per cache: parallel CI jobs or a test run racing `clo dev`
+# must not both write the same directory.
+exec 9>"$cache/.lock"
+flock 9
+
+temporal_dir="$cache/temporal-$TEMPORAL_CLI_VERSION"
+temporal_bin="$temporal_dir/temporal"
+if [ ! -x "$temporal_bin" ]; then
+  log "building Temporal CLI $TEMPORAL_CLI_VERSION (first time only, a few minutes)..."
+  start=$SECONDS
+  tmp=$(mktemp -d "$cache/.temporal.XXXXXX")
+  CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-buildvcs=false \
+    go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" >&2
+  rm -rf "$temporal_dir"
+  mv "$tmp" "$temporal_dir"
+  log "Temporal CLI built in $((SECONDS - start))s"
+fi
+
+# Keyed by the govmomi version and our wrapper's sources, so editing main.go rebuilds.
+vcsim_key=$(cat "$root/tools/vcsim/go.mod" "$root/tools/vcsim/go.sum" "$root/tools/vcsim/main.go" | sha256sum | cut -c1-12)
+vcsim_dir="$cache/vcsim-govmomi-$GOVMOMI_VERSION-$vcsim_key"
+vcsim_bin="$vcsim_dir/vcsim"
+if [ ! -x "$vcsim_bin" ]; then
+  log "building vcsim (govmomi $GOVMOMI_VERSION, first time only, about a minute)..."
+  start=$SECONDS
+  tmp=$(mktemp -d "$cache/.vcsim.XXXXXX")
+  (cd "$root/tools/vcsim" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/vcsim" .) >&2
+  rm -rf "$vcsim_dir"
+  mv "$tmp" "$vcsim_dir"
+  log "vcsim built in $((SECONDS - start))s"
+fi
+
+printf '{"temporal":"%s","vcsim":"%s","temporalVersion":"%s","govmomiVersion":"%s"}\n' \
+  "$temporal_bin" "$vcsim_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION"

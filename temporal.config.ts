@@ -1,0 +1,265 @@
+/**
+ * The one configuration shared by the worker and the client, validated with zod.
+ *
+ * Sources, later ones winning: built-in defaults, an optional JSON file named by
+ * `CLO_CONFIG_FILE`, then environment variables. A bad value fails fast with one
+ * message that names the variable (or file key) and what is expected.
+ *
+ * Credentials live here only on the worker's side: workflows name a vCenter
+ * (`vcenter: "lab"`), and activities resolve its username and password through
+ * {@link resolveVCenterCredentials} when they need them.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Duration as milliseconds, or a string like `500ms`, `30s`, `5m`, `1h`. */
+const Duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m or 1500ms (got "${value}")` });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+});
+
+const Bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => {
+  if (typeof v === 'boolean') return v;
+  return v === 'true' || v === '1' || v === 'yes';
+});
+
+const HttpUrl = z
+  .string()
+  .url({ message: 'expected an http(s) URL such as https://vcenter.example.com' })
+  .refine((u) => /^https?:\/\//.test(u), { message: 'expected an http:// or https:// URL' });
+
+/** SHA-1 of the server certificate's DER encoding, as the seeds' `ssl_certificate_thumbprint`. */
+const Thumbprint = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{40}$/, {
+    message: 'expected a SHA-1 thumbprint: 40 hex digits, optionally colon-separated (AA:BB:...)',
+  });
+
+/** One named vCenter connection. Exactly one of `password` and `passwordFile` is required. */
+export const VCenterConfig = z
+  .object({
+    url: HttpUrl,
+    username: z.string().min(1, { message: 'expected a non-empty user name' }),
+    password: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    tls: z
+      .object({
+        caFile: z.string().min(1).optional(),
+        thumbprint: Thumbprint.optional(),
+        /** Skip certificate verification entirely. Never the default. @default false */
+        insecure: Bool.default(false),
+      })
+      .default({ insecure: false }),
+  })
+  .refine((v) => Boolean(v.password) !== Boolean(v.passwordFile), {
+    message: 'set exactly one of password or passwordFile',
+    path: ['password'],
+  });
+export type VCenterConfig = z.infer<typeof VCenterConfig>;
+
+export const TemporalConfig = z.object({
+  /** host:port of the Temporal frontend. @default 127.0.0.1:7233 */
+  address: z.string().regex(/^[^\s:]+:\d+$/, { message: 'expected host:port, e.g. 127.0.0.1:7233' }),
+  /** @default default */
+  namespace: z.string().min(1),
+  /** @default content-library */
+  taskQueue: z.string().min(1),
+  /** API key for Temporal Cloud or a cluster that uses them. */
+  apiKey: z.string().min(1).optional(),
+  tls: z
+    .object({
+      enabled: Bool.default(false),
+      caFile: z.string().min(1).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      serverName: z.string().min(1).optional(),
+    })
+    .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), {
+      message: 'set both certFile and keyFile for mTLS, or neither',
+      path: ['certFile'],
+    })
+    .default({ enabled: false }),
+});
+export type TemporalConfig = z.infer<typeof TemporalConfig>;
+
+export const TimeoutsConfig = z.object({
+  /** How often a saga calls keep_alive on its session; well under the server's 5-minute expiry. @default 60s */
+  keepAliveIntervalMs: Duration,
+  /** A transfer activity that has not heartbeated for this long is retried elsewhere. @default 30s */
+  heartbeatTimeoutMs: Duration,
+});
+export type TimeoutsConfig = z.infer<typeof TimeoutsConfig>;
+
+export const CloConfig = z.object({
+  temporal: TemporalConfig,
+  vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
+  timeouts: TimeoutsConfig,
+});
+export type CloConfig = z.infer<typeof CloConfig>;
+
+/** Environment variable for each top-level setting, so errors can name what the user must fix. */
+const ENV: Record<string, string> = {
+  'temporal.address': 'TEMPORAL_ADDRESS',
+  'temporal.namespace': 'TEMPORAL_NAMESPACE',
+  'temporal.taskQueue': 'CLO_TASK_QUEUE',
+  'temporal.apiKey': 'TEMPORAL_API_KEY',
+  'temporal.tls.enabled': 'TEMPORAL_TLS',
+  'temporal.tls.caFile': 'TEMPORAL_TLS_CA_FILE',
+  'temporal.tls.certFile': 'TEMPORAL_TLS_CERT_FILE',
+  'temporal.tls.keyFile': 'TEMPORAL_TLS_KEY_FILE',
+  'temporal.tls.serverName': 'TEMPORAL_TLS_SERVER_NAME',
+  'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
+  'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
+};
+
+/** `CLO_VCENTER_<NAME>_<FIELD>` variables; NAME is the connection's name in upper case. */
+const VCENTER_FIELDS: Record<string, string> = {
+  URL: 'url',
+  USERNAME: 'username',
+  PASSWORD: 'password',
+  PASSWORD_FILE: 'passwordFile',
+  CA_FILE: 'tls.caFile',
+  THUMBPRINT: 'tls.thumbprint',
+  INSECURE: 'tls.insecure',
+};
+
+/** Raised when the configuration is invalid; its message is the whole story. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    node = (node[key] ??= {}) as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/**
+ * Builds and validates the configuration.
+ * @param env the environment to read, `process.env` by default (tests pass their own)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
+  const raw: Record<string, unknown> = {
+    temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'content-library' },
+    vcenters: {},
+    timeouts: { keepAliveIntervalMs: '60s', heartbeatTimeoutMs: '30s' },
+  };
+  // Where each value came from, for error messages.
+  const origin = new Map<string, string>();
+
+  const file = env.CLO_CONFIG_FILE;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`CLO_CONFIG_FILE=${file}: cannot read it as JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new ConfigError(`CLO_CONFIG_FILE=${file}: expected a JSON object with temporal, vcenters, timeouts`);
+    }
+    for (const [section, value] of Object.entries(parsed as Record<string, unknown>)) {
+      if (!['temporal', 'vcenters', 'timeouts'].includes(section)) {
+        throw new ConfigError(`${file}: unknown key "${section}"; expected temporal, vcenters or timeouts`);
+      }
+      raw[section] = { ...(raw[section] as object), ...(value as object) };
+    }
+  }
+
+  for (const [path, name] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      setPath(raw, path, value);
+      origin.set(path, name);
+    }
+  }
+
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|CA_FILE|THUMBPRINT|INSECURE)$/.exec(name);
+    if (!m || value === undefined || value === '') continue;
+    const connection = m[1]!.toLowerCase().replace(/_/g, '-');
+    const path = `vcenters.${connection}.${VCENTER_FIELDS[m[2]!]}`;
+    const vcenters = raw.vcenters as Record<string, Record<string, unknown>>;
+    vcenters[connection] ??= {};
+    setPath(vcenters[connection], VCENTER_FIELDS[m[2]!]!, value);
+    origin.set(path, name);
+  }
+
+  const result = CloConfig.safeParse(raw);
+  if (result.success) return result.data;
+
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    const source = origin.get(path) ?? (file ? `${path} (in ${file} or its variable)` : path);
+    const vc = /^vcenters\.([^.]+)(?:\.(.+))?$/.exec(path);
+    const hint =
+      vc && !origin.has(path)
+        ? ` (set CLO_VCENTER_${vc[1]!.toUpperCase().replace(/-/g, '_')}_${
+            Object.entries(VCENTER_FIELDS).find(([, f]) => f === vc[2])?.[0] ?? 'URL'
+          })`
+        : '';
+    return `${source}: ${issue.message}${hint}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/** Returns the named vCenter's settings, or a ConfigError listing the configured names. */
+export function getVCenter(config: CloConfig, name: string): VCenterConfig {
+  const vc = config.vcenters[name];
+  if (!vc) {
+    const known = Object.keys(config.vcenters);
+    throw new ConfigError(
+      `vCenter "${name}" is not configured; ` +
+        (known.length
+          ? `configured: ${known.join(', ')}`
+          : `set CLO_VCENTER_${name.toUpperCase().replace(/-/g, '_')}_URL, _USERNAME and _PASSWORD (or _PASSWORD_FILE)`),
+    );
+  }
+  return vc;
+}
+
+/**
+ * Reads the credentials of a vCenter at the moment they are needed (worker side only),
+ * so a rotated password file is picked up without a restart.
+ */
+export function resolveVCenterCredentials(vc: VCenterConfig): { username: string; password: string } {
+  if (vc.password) return { username: vc.username, password: vc.password };
+  try {
+    return { username: vc.username, password: readFileSync(vc.passwordFile!, 'utf8').trim() };
+  } catch (err) {
+    throw new ConfigError(`cannot read the vCenter password file ${vc.passwordFile}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/** Connection options for `@temporalio/client` and `@temporalio/worker`'s NativeConnection. */
+export function temporalConnectionOptions(t: TemporalConfig): {
+  address: string;
+  apiKey?: string;
+  tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+} {
+  const tlsWanted = t.tls.enabled || Boolean(t.apiKey) || Boolean(t.tls.caFile) || Boolean(t.tls.certFile);
+  return {
+    address: t.address,
+    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+    ...(tlsWanted
+      ? {
+          tls: {
+            ...(t.tls.serverName ? { serverNameOverride: t.tls.serverName } : {}),
+            ...(t.tls.caFile ? { serverRootCACertificate: readFileSync(t.tls.caFile) } : {}),
+            ...(t.tls.certFile && t.tls.keyFile
+              ? { clientCertPair: { crt: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,40 @@
+/** Helpers for tests that run a real worker against the stack's Temporal server. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createWorker, type CloWorker } from '../../worker/create-worker';
+import { CloConfig } from '../../temporal.config';
+import { stackInfo } from './stack-info';
+
+/** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given. */
+export function testConfig(extraVCenters: Record<string, unknown> = {}, taskQueue = `test-${randomUUID()}`): CloConfig {
+  const stack = stackInfo();
+  return CloConfig.parse({
+    temporal: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue },
+    vcenters: { vcsim: { url: stack.vcsim.url, username: 'user', password: 'pass' }, ...extraVCenters },
+    timeouts: { keepAliveIntervalMs: '5s', heartbeatTimeoutMs: '10s' },
+  });
+}
+
+/** Runs `fn` with a client while a real worker (on a fresh task queue) polls. */
+export async function withWorker<T>(
+  config: CloConfig,
+  fn: (ctx: { client: Client; taskQueue: string; worker: CloWorker }) => Promise<T>,
+): Promise<T> {
+  const stack = stackInfo();
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: stack.namespace });
+  const worker = await createWorker({
+    config,
+    connection: nativeConnection,
+    workflowBundle: { codePath: stack.workflowBundlePath },
+  });
+  try {
+    return await worker.worker.runUntil(fn({ client, taskQueue: config.temporal.taskQueue, worker }));
+  } finally {
+    await worker.close();
+    await connection.close();
+    await nativeConnection.close();
+  }
+}

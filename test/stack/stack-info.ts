@@ -1,0 +1,19 @@
+/** What global setup started, as tests see it. */
+export interface StackInfo {
+  temporalAddress: string;
+  namespace: string;
+  uiUrl?: string;
+  vcsim: { url: string; datastore: string };
+  /** A second vcsim over HTTPS with its self-signed certificate. */
+  vcsimTls: { url: string; datastore: string; thumbprint: string; certFile: string };
+  /** Workflow code bundled once per run. */
+  workflowBundlePath: string;
+  dir: string;
+}
+
+/** The running stack; fails clearly if the test was started outside the `stack` project. */
+export function stackInfo(): StackInfo {
+  const raw = process.env.CLO_TEST_STACK;
+  if (!raw) throw new Error('CLO_TEST_STACK is not set: run this test in the jest `stack` project (npm test)');
+  return JSON.parse(raw) as StackInfo;
+}

@@ -1,0 +1,2 @@
+/** The one entry the worker bundles: one file per workflow. */
+export * from './smoke';
