@@ -1,12 +1,13 @@
 /**
- * The one place errors cross into Temporal: a ContentLibraryError becomes an
- * ApplicationFailure whose `type` is the error's name and whose retryability is the
- * error's own, so Temporal's retry policy is the only retry layer.
+ * The one place errors cross into Temporal: a ContentLibraryError (or SourceError,
+ * ConfigError) becomes an ApplicationFailure whose `type` is the error's name and
+ * whose retryability is the error's own, so Temporal's retry policy is the only
+ * retry layer.
  */
 import { ApplicationFailure } from '@temporalio/common';
 
 /** Errors that will not get better by retrying, whatever their class says. */
-const PERMANENT = new Set(['ConfigError', 'ZodError']);
+const PERMANENT = new Set(['ConfigError', 'ZodError', 'SourceError']);
 
 export function toApplicationFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
@@ -19,6 +20,26 @@ export function toApplicationFailure(err: unknown): ApplicationFailure {
     message: e.message,
     nonRetryable: PERMANENT.has(e.name) || e.retryable === false,
     details: [{ code: e.code ?? null, status: e.status ?? null }],
-    cause: err,
   });
+}
+
+/** A permanent failure the saga handles by type (SessionGone, ItemBusy, ValidationFailed, ...). */
+export function permanent(type: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, ...(details ? { details: [details] } : {}) });
+}
+
+/** Wraps every function of an activity map so what it throws is an ApplicationFailure. */
+export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    // Named function expressions keep the activity name in stack traces.
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw toApplicationFailure(err);
+      }
+    };
+  }
+  return wrapped as T;
 }

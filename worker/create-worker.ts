@@ -3,6 +3,7 @@
  * activities, injected with one VCenterClients pool for the worker's life.
  * Used by `clo worker` and by the tests, so both run the same wiring.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { VCenterClients } from '../activities/vcenter-clients';
@@ -32,6 +33,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
   const { config } = opts;
   const connection = opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const vcenters = new VCenterClients(config, opts.logger);
+  // Activities ask visibility who owns a session (take-over, reaper): a plain client connection.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -40,7 +44,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ vcenters }),
+    activities: createActivities({ vcenters, temporal }),
     // Transfers stream; a few at a time saturate a link without starving heartbeats.
     maxConcurrentActivityTaskExecutions: 8,
   });
@@ -48,6 +52,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     worker,
     close: async () => {
       await vcenters.close();
+      await clientConnection.close();
       if (!opts.connection) await connection.close();
     },
   };

@@ -1,0 +1,176 @@
+/**
+ * The transfer activities of the upload saga: one per file, heartbeating.
+ *
+ * PUSH streams the bytes from disk (a whole file, or a member of an OVA as a byte
+ * range of the archive) through the hashes into the PUT, so memory stays flat
+ * whatever the size. A retry (after a crash or a reset) first asks the server what it
+ * already has: a file it reports READY with the right size is not sent again; a
+ * partial one is re-added, which resets it, and sent again.
+ */
+import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { isContentLibraryError, type ContentLibraryClient, type UpdateSessionFileInfo } from './content-library';
+import { permanent } from './failures';
+import { createDigester, openRange, type PlannedFile } from './sources';
+import type { VCenterClients } from './vcenter-clients';
+
+/** What one file transfer did, as the saga reports it. */
+export interface FileTransferResult {
+  name: string;
+  size: number;
+  sha1?: string;
+  bytesSent: number;
+  /** A retry found the file partial on the server and sent it again. */
+  resent: boolean;
+  /** A retry found the file complete on the server and did not send it. */
+  skipped: boolean;
+}
+
+/** Live progress in the heartbeat details, which the Web UI shows on the pending activity. */
+export interface TransferHeartbeat {
+  name: string;
+  bytesSent: number;
+  size: number;
+  attempt: number;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+
+async function fileOnServer(
+  client: ContentLibraryClient,
+  sessionId: string,
+  name: string,
+): Promise<UpdateSessionFileInfo | undefined> {
+  try {
+    return (await client.listUpdateSessionFiles(sessionId)).find((f) => f.name === name);
+  } catch (err) {
+    if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
+      throw permanent('SessionGone', `update session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
+    }
+    throw err;
+  }
+}
+
+export function uploadFileActivities(vcenters: VCenterClients) {
+  return {
+    /** Adds one file to the session as PUSH and streams its bytes to the upload endpoint. */
+    async pushFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
+      if (file.origin.kind !== 'file') throw permanent('InvalidPlan', `${file.name} is not a local file`);
+      const { attempt } = activityInfo();
+      const client = vcenters.get(vcenter);
+      const signal = cancellationSignal();
+
+      const existing = await fileOnServer(client, sessionId, file.name);
+      if (existing && existing.status === 'READY' && (existing.size ?? existing.bytes_transferred) === file.size) {
+        return { name: file.name, size: file.size, bytesSent: 0, resent: false, skipped: true };
+      }
+      const resent = attempt > 1 && existing !== undefined;
+
+      const sha1 = file.manifest?.algorithm === 'SHA1' ? file.manifest.hex.toLowerCase() : undefined;
+      let info: UpdateSessionFileInfo;
+      try {
+        info = await client.addUpdateSessionFile(sessionId, {
+          name: file.name,
+          source_type: 'PUSH',
+          size: file.size,
+          ...(sha1 ? { checksum_info: { algorithm: 'SHA1', checksum: sha1 } } : {}),
+        });
+      } catch (err) {
+        if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
+          throw permanent('SessionGone', `update session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
+        }
+        throw err;
+      }
+      if (!info.upload_endpoint) {
+        throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
+      }
+
+      const algorithms = ['SHA1' as const, ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : [])];
+      const digester = createDigester(algorithms);
+      const source = openRange(file.origin.path, file.origin.offset, file.origin.length, { signal });
+      let lastBeat = 0;
+      const beat = (bytesSent: number) => {
+        const now = Date.now();
+        if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < file.size) return;
+        lastBeat = now;
+        heartbeat({ name: file.name, bytesSent, size: file.size, attempt } satisfies TransferHeartbeat);
+      };
+      beat(0);
+      async function* hashed(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          digester.update(chunk);
+          yield chunk;
+        }
+      }
+      const sent = await client.uploadToEndpoint(info.upload_endpoint, hashed(), {
+        size: file.size,
+        signal,
+        onProgress: beat,
+      });
+      const digests = digester.digests();
+      if (sent.bytes !== file.size) {
+        throw new Error(`sent ${sent.bytes} of ${file.size} bytes of ${file.name}; the source changed while reading`);
+      }
+      if (file.manifest) {
+        const actual = digests[file.manifest.algorithm];
+        if (actual?.toLowerCase() !== file.manifest.hex.toLowerCase()) {
+          throw permanent(
+            'ChecksumMismatch',
+            `${file.name}: ${file.manifest.algorithm} is ${actual}, but the manifest says ${file.manifest.hex}`,
+            { name: file.name },
+          );
+        }
+      }
+      // The server may judge the bytes itself (size, checksum); an ERROR here is worth one more try.
+      const after = await fileOnServer(client, sessionId, file.name);
+      if (after?.status === 'ERROR') {
+        throw new Error(`the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`);
+      }
+      return { name: file.name, size: file.size, sha1: digests.SHA1!, bytesSent: sent.bytes, resent, skipped: false };
+    },
+
+    /** Adds one file as PULL (the server fetches the URL) and waits, heartbeating, until it is READY. */
+    async pullFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
+      if (file.origin.kind !== 'url') throw permanent('InvalidPlan', `${file.name} is not a URL`);
+      const client = vcenters.get(vcenter);
+      const signal = cancellationSignal();
+      const existing = await fileOnServer(client, sessionId, file.name);
+      const skipped = existing?.status === 'READY';
+      if (!skipped && !(existing && ['TRANSFERRING', 'VALIDATING'].includes(existing.status))) {
+        await client.addUpdateSessionFile(sessionId, {
+          name: file.name,
+          source_type: 'PULL',
+          source_endpoint: {
+            uri: file.origin.url,
+            ...(file.origin.sslCertificateThumbprint
+              ? { ssl_certificate_thumbprint: file.origin.sslCertificateThumbprint }
+              : {}),
+          },
+          ...(file.size ? { size: file.size } : {}),
+          ...(file.origin.checksum ? { checksum_info: file.origin.checksum } : {}),
+        });
+      }
+      for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+        const now = await fileOnServer(client, sessionId, file.name);
+        heartbeat({ name: file.name, bytesSent: now?.bytes_transferred ?? 0, size: file.size, attempt: activityInfo().attempt });
+        if (now?.status === 'READY') {
+          return {
+            name: file.name,
+            size: now.size ?? now.bytes_transferred,
+            ...(now.checksum_info?.algorithm === 'SHA1' ? { sha1: now.checksum_info.checksum } : {}),
+            bytesSent: 0,
+            resent: false,
+            skipped,
+          };
+        }
+        if (now?.status === 'ERROR' || !now) {
+          throw permanent(
+            'PullFailed',
+            `the server could not pull ${file.origin.url}: ${now?.error_message?.default_message ?? 'the file vanished from the session'}`,
+          );
+        }
+        await sleep(delay);
+        if (signal.aborted) throw signal.reason;
+      }
+    },
+  };
+}

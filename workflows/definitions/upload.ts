@@ -1,0 +1,142 @@
+/**
+ * The `uploadLibraryItem` saga's contract with its callers: input and result schemas,
+ * the progress query, and the phases it reports. Shared by the workflow, the activities
+ * and the client; no I/O here.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import { z } from 'zod';
+
+/** A checksum as the seeds' File.ChecksumInfo: algorithm SHA1 (default) or MD5, lowercase hex. */
+export const SourceChecksum = z.object({
+  algorithm: z.enum(['SHA1', 'MD5']).default('SHA1'),
+  checksum: z.string().regex(/^[0-9a-fA-F]+$/, { message: 'expected a hex digest' }),
+});
+export type SourceChecksum = z.infer<typeof SourceChecksum>;
+
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path on the worker host' });
+
+/** Where the item's content comes from. Paths are on the worker's host (or a shared mount). */
+export const UploadSource = z.discriminatedUnion('kind', [
+  /** One file (an ISO or anything else) becomes the item's one file. */
+  z.object({ kind: z.literal('file'), path: AbsolutePath, name: z.string().min(1).optional() }),
+  /** An OVF descriptor; the files it references and its `.mf` manifest (if present) go along. */
+  z.object({ kind: z.literal('ovf'), path: AbsolutePath }),
+  /** An OVA; its tar members become the item's files, read as byte ranges of the archive. */
+  z.object({ kind: z.literal('ova'), path: AbsolutePath }),
+  /** A URL the vCenter pulls itself (PULL). */
+  z.object({
+    kind: z.literal('url'),
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
+    /** Item file name. @default the URL's last path segment */
+    name: z.string().min(1).optional(),
+    size: z.number().int().nonnegative().optional(),
+    /** SHA-1 thumbprint of the source server's certificate, for HTTPS sources. */
+    sslCertificateThumbprint: z.string().optional(),
+    checksum: SourceChecksum.optional(),
+  }),
+]);
+export type UploadSource = z.infer<typeof UploadSource>;
+
+/** A reference to a library or an item: by id, or by name. */
+const Ref = z.union([z.object({ id: z.string().min(1) }), z.object({ name: z.string().min(1) })]);
+
+export const UploadInput = z.object({
+  /** Configured vCenter connection name; never credentials. */
+  vcenter: z.string().min(1),
+  library: Ref,
+  item: z.union([
+    z.object({ id: z.string().min(1) }),
+    z.object({
+      name: z.string().min(1),
+      /** Library item type, e.g. `ovf`, `iso`, or empty for a generic item. @default from the source */
+      type: z.string().optional(),
+      description: z.string().optional(),
+      /** Create the item when no item of that name exists. @default true */
+      create: z.boolean().default(true),
+    }),
+  ]),
+  source: UploadSource,
+  options: z
+    .object({
+      /** Files transferred at once. @default 2 */
+      fileConcurrency: z.number().int().min(1).max(16).default(2),
+      /** How often the session is kept alive. @default the worker's CLO_KEEPALIVE_INTERVAL, else 60s */
+      keepAliveIntervalMs: z.number().int().min(1000).optional(),
+      /** A transfer that has not heartbeated for this long is retried on another worker. @default CLO_HEARTBEAT_TIMEOUT, else 30s */
+      heartbeatTimeoutMs: z.number().int().min(1000).optional(),
+      /** Remove item files that the source does not have. @default false */
+      replace: z.boolean().default(false),
+      /** Fail the saga (and compensate) if it has not finished within this time. */
+      timeBudgetMs: z.number().int().positive().optional(),
+      /** When another update session holds the item, cancel it if no running workflow owns it. @default false */
+      takeOver: z.boolean().default(false),
+      /** New sessions the saga may start when one expires while workers were down. @default 2 */
+      maxSessionRestarts: z.number().int().min(0).max(10).default(2),
+    })
+    .default({ fileConcurrency: 2, replace: false, takeOver: false, maxSessionRestarts: 2 }),
+});
+export type UploadInput = z.input<typeof UploadInput>;
+export type ParsedUploadInput = z.infer<typeof UploadInput>;
+
+/** The phases a saga passes through; also the `CloPhase` search attribute. */
+export const Phase = z.enum([
+  'planning',
+  'creating-session',
+  'transferring',
+  'validating',
+  'completing',
+  'preparing',
+  'verifying',
+  'done',
+  'compensating',
+  'failed',
+]);
+export type Phase = z.infer<typeof Phase>;
+
+export const FileProgress = z.object({
+  name: z.string(),
+  size: z.number(),
+  bytesSent: z.number(),
+  state: z.enum(['pending', 'transferring', 'done', 'skipped', 'failed']),
+});
+export type FileProgress = z.infer<typeof FileProgress>;
+
+export const UploadProgress = z.object({
+  phase: Phase,
+  sessionId: z.string().optional(),
+  files: z.array(FileProgress),
+  totalBytes: z.number(),
+  bytesSent: z.number(),
+});
+export type UploadProgress = z.infer<typeof UploadProgress>;
+
+/** Current phase and per-file bytes of a transfer saga. */
+export const progressQuery = defineQuery<UploadProgress>('progress');
+
+export const UploadedFile = z.object({
+  name: z.string(),
+  size: z.number(),
+  sha1: z.string().optional(),
+  bytesSent: z.number(),
+  /** The file was sent again after a retry found it partial on the server. */
+  resent: z.boolean(),
+  /** The server already had it (READY, right size) when a retry looked, so it was not sent again. */
+  skipped: z.boolean(),
+});
+export type UploadedFile = z.infer<typeof UploadedFile>;
+
+export const UploadResult = z.object({
+  itemId: z.string(),
+  libraryId: z.string(),
+  itemCreated: z.boolean(),
+  contentVersion: z.string().optional(),
+  /** Every update session the saga used, oldest first; more than one if a session expired. */
+  sessionIds: z.array(z.string()),
+  sessionRestarts: z.number(),
+  files: z.array(UploadedFile),
+  removedFiles: z.array(z.string()),
+});
+export type UploadResult = z.infer<typeof UploadResult>;

@@ -1,0 +1,298 @@
+/**
+ * `uploadLibraryItem`: content into a Content Library item as a saga that survives
+ * worker restarts and compensates cleanly.
+ *
+ * plan the source → resolve the library → find or create the item → create the update
+ * session (client_token from uuid4(), so retries are idempotent) → one heartbeating
+ * transfer activity per file, beside a keep-alive lease → validate → complete → wait
+ * for DONE. On failure: `fail` (or `cancel` when cancelled) the session, delete an item
+ * the saga created, and re-raise. A session that expired while every worker was down
+ * is replaced by a new one, a bounded number of times.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { FileTransferResult } from '../activities/upload-file';
+import type { PlannedFile, SourcePlan } from '../activities/sources';
+import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from './definitions/search-attributes';
+import {
+  progressQuery,
+  UploadInput,
+  type ParsedUploadInput,
+  type Phase,
+  type UploadProgress,
+  type UploadResult,
+} from './definitions/upload';
+import { Compensations } from './lib/compensations';
+import { failureType, rootMessage } from './lib/failures';
+import { formatBytes } from './lib/format';
+import { parseInput } from './lib/input';
+import { runPool } from './lib/pool';
+import { SessionLease } from './lib/session-lease';
+
+/** Failures no retry can fix; everything else is retried with backoff. */
+const PERMANENT = [
+  'InvalidInput',
+  'SourceError',
+  'ConfigError',
+  'LibraryNotFound',
+  'AmbiguousLibrary',
+  'ItemNotFound',
+  'ItemNotInLibrary',
+  'ItemBusy',
+  'SessionGone',
+  'ValidationFailed',
+  'ChecksumMismatch',
+  'PullFailed',
+  'InvalidPlan',
+  'NoUploadEndpoint',
+  'TakeOverUnavailable',
+  'ResponseValidationError',
+  'TlsError',
+];
+
+const control = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+});
+
+export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult> {
+  const input = parseInput(UploadInput, rawInput, 'uploadLibraryItem');
+  const { options } = input;
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 60_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
+
+  const transfer = proxyActivities<Activities>({
+    // A multi-gigabyte file may take hours; liveness is the heartbeat's job.
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    // Let the transfer finish aborting before compensation cancels its session.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+  });
+  const keepAlive = proxyActivities<Activities>({
+    startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
+  });
+
+  const progress: UploadProgress = { phase: 'planning', files: [], totalBytes: 0, bytesSent: 0 };
+  setHandler(progressQuery, () => progress);
+  const setPhase = (phase: Phase): void => {
+    progress.phase = phase;
+    upsertSearchAttributes([{ key: PHASE, value: phase }]);
+  };
+  upsertSearchAttributes([
+    { key: VCENTER, value: input.vcenter },
+    { key: PHASE, value: 'planning' },
+  ]);
+
+  const compensations = new Compensations();
+  const work = new CancellationScope();
+  let budgetExceeded = false;
+  if (options.timeBudgetMs !== undefined) {
+    sleep(options.timeBudgetMs).then(
+      () => {
+        budgetExceeded = true;
+        work.cancel();
+      },
+      () => undefined,
+    );
+  }
+
+  try {
+    return await work.run(async () => upload(input, { control, transfer, keepAlive, keepAliveIntervalMs }, progress, setPhase, compensations));
+  } catch (err) {
+    const cancelled = isCancellation(err) && !budgetExceeded;
+    const error = budgetExceeded
+      ? ApplicationFailure.create({
+          type: 'TimeBudgetExceeded',
+          message: `upload did not finish within its time budget of ${options.timeBudgetMs} ms`,
+          nonRetryable: true,
+        })
+      : err;
+    setPhase('compensating');
+    const message = cancelled ? 'upload cancelled' : `upload failed: ${rootMessage(error)}`;
+    const failed = await compensations.run({ cancelled, message });
+    if (failed.length) log.error('some compensations failed', { failed });
+    setPhase('failed');
+    throw error;
+  }
+}
+
+interface Proxies {
+  control: Activities;
+  transfer: Activities;
+  keepAlive: Activities;
+  keepAliveIntervalMs: number;
+}
+
+async function upload(
+  input: ParsedUploadInput,
+  { control, transfer, keepAlive, keepAliveIntervalMs }: Proxies,
+  progress: UploadProgress,
+  setPhase: (phase: Phase) => void,
+  compensations: Compensations,
+): Promise<UploadResult> {
+  const { vcenter, options } = input;
+
+  // Everything checkable is checked before anything is created.
+  const plan: SourcePlan = await control.planUpload(input.source);
+  progress.totalBytes = plan.totalBytes;
+  progress.files = plan.files.map((f) => ({ name: f.name, size: f.size, bytesSent: 0, state: 'pending' }));
+  const library = await control.resolveLibrary(vcenter, input.library);
+  upsertSearchAttributes([{ key: LIBRARY_ID, value: library.id }]);
+  setCurrentDetails(
+    `upload ${plan.displayName} → ${library.name}/${'name' in input.item ? input.item.name : input.item.id}, ` +
+      `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}`,
+  );
+
+  let item = await control.findLibraryItem(vcenter, library.id, input.item);
+  let itemCreated = false;
+  if (!item) {
+    if (!('name' in input.item) || !input.item.create) {
+      throw ApplicationFailure.create({
+        type: 'ItemNotFound',
+        message: `no item named "${'name' in input.item ? input.item.name : ''}" in library ${library.name}, and item.create is false`,
+        nonRetryable: true,
+      });
+    }
+    const id = await control.createLibraryItem(
+      vcenter,
+      {
+        libraryId: library.id,
+        name: input.item.name,
+        type: input.item.type ?? plan.itemType,
+        ...(input.item.description !== undefined ? { description: input.item.description } : {}),
+      },
+      uuid4(),
+    );
+    compensations.push('delete-item', async () => control.deleteLibraryItem(vcenter, id));
+    item = { id, name: input.item.name };
+    itemCreated = true;
+  }
+  const itemId = item.id;
+  upsertSearchAttributes([{ key: ITEM_ID, value: itemId }]);
+
+  const sessionIds: string[] = [];
+  let tookOver = false;
+  for (let restarts = 0; ; restarts++) {
+    setPhase('creating-session');
+    let sessionId: string;
+    try {
+      sessionId = await control.createUpdateSession(vcenter, itemId, uuid4());
+    } catch (err) {
+      if (failureType(err) === 'ItemBusy' && options.takeOver && !tookOver) {
+        tookOver = true;
+        const { canceled, owned } = await control.takeOverItem(vcenter, itemId);
+        log.info('took over the item', { canceled, owned });
+        restarts--;
+        continue;
+      }
+      throw err;
+    }
+    sessionIds.push(sessionId);
+    upsertSearchAttributes([{ key: SESSION_ID, value: [...sessionIds] }]);
+    progress.sessionId = sessionId;
+    compensations.push('session', async ({ cancelled, message }) =>
+      cancelled ? control.cancelUpdateSession(vcenter, sessionId) : control.failUpdateSession(vcenter, sessionId, message),
+    );
+
+    // Transfers run in their own scope so a lease that finds the session gone can stop them.
+    const transfers = new CancellationScope();
+    const lease = new SessionLease(
+      async (p) => keepAlive.keepAliveUpdateSession(vcenter, sessionId, p),
+      keepAliveIntervalMs,
+      transfers,
+    );
+    lease.start();
+    try {
+      setPhase('transferring');
+      for (const f of progress.files) Object.assign(f, { bytesSent: 0, state: 'pending' });
+      progress.bytesSent = 0;
+      const files = await transfers.run(async () =>
+        runPool(plan.files, options.fileConcurrency, async (file: PlannedFile, i) => {
+          const entry = progress.files[i]!;
+          entry.state = 'transferring';
+          const done: FileTransferResult =
+            file.origin.kind === 'url'
+              ? await transfer.pullFile(vcenter, sessionId, file)
+              : await transfer.pushFile(vcenter, sessionId, file);
+          entry.bytesSent = done.bytesSent;
+          entry.state = done.skipped ? 'skipped' : 'done';
+          progress.bytesSent += file.size;
+          lease.setProgress(progress.totalBytes ? (progress.bytesSent / progress.totalBytes) * 100 : 99);
+          return done;
+        }),
+      );
+      const removedFiles = options.replace
+        ? await control.removeFilesNotIn(vcenter, sessionId, itemId, plan.files.map((f) => f.name))
+        : [];
+
+      setPhase('validating');
+      await control.validateUpdateSession(vcenter, sessionId);
+      setPhase('completing');
+      await control.completeUpdateSession(vcenter, sessionId);
+      await waitUntilDone(control, vcenter, sessionId);
+      compensations.remove('session');
+      await lease.stop();
+
+      const contentVersion = await control.getContentVersion(vcenter, itemId);
+      setPhase('done');
+      return {
+        itemId,
+        libraryId: library.id,
+        itemCreated,
+        ...(contentVersion !== undefined ? { contentVersion } : {}),
+        sessionIds,
+        sessionRestarts: restarts,
+        files: files.map((f) => ({
+          name: f.name,
+          size: f.size,
+          ...(f.sha1 ? { sha1: f.sha1 } : {}),
+          bytesSent: f.bytesSent,
+          resent: f.resent,
+          skipped: f.skipped,
+        })),
+        removedFiles,
+      };
+    } catch (err) {
+      // Stop sibling transfers still running in this session before deciding what next.
+      transfers.cancel();
+      await lease.stop();
+      const gone = lease.lost !== undefined || failureType(err) === 'SessionGone';
+      if (gone && restarts < options.maxSessionRestarts && !CancellationScope.current().consideredCancelled) {
+        log.warn('update session is gone; starting a new one for the remaining work', { sessionId, restarts });
+        compensations.remove('session');
+        continue;
+      }
+      throw lease.lost && isCancellation(err) ? lease.lost : err;
+    }
+  }
+}
+
+/** `complete` may return before the server has applied everything (PULL); poll until DONE. */
+async function waitUntilDone(control: Activities, vcenter: string, sessionId: string): Promise<void> {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    const { state, errorMessage } = await control.getUpdateSessionState(vcenter, sessionId);
+    if (state === 'DONE') return;
+    if (state === 'ERROR' || state === 'CANCELED') {
+      throw ApplicationFailure.create({
+        type: 'UpdateSessionFailed',
+        message: `update session ${sessionId} ended in ${state}${errorMessage ? `: ${errorMessage}` : ''}`,
+        nonRetryable: true,
+      });
+    }
+    await sleep(delay);
+  }
+}
