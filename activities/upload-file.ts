@@ -54,14 +54,16 @@ export function uploadFileActivities(vcenters: VCenterClients) {
   return {
     /** Adds one file to the session as PUSH and streams its bytes to the upload endpoint. */
     async pushFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
-      if (file.origin.kind !== 'file') throw permanent('InvalidPlan', `${file.name} is not a local file`);
+      const origin = file.origin;
+      if (origin.kind !== 'file') throw permanent('InvalidPlan', `${file.name} is not a local file`);
+      const size = origin.length;
       const { attempt } = activityInfo();
       const client = vcenters.get(vcenter);
       const signal = cancellationSignal();
 
       const existing = await fileOnServer(client, sessionId, file.name);
-      if (existing && existing.status === 'READY' && (existing.size ?? existing.bytes_transferred) === file.size) {
-        return { name: file.name, size: file.size, bytesSent: 0, resent: false, skipped: true };
+      if (existing && existing.status === 'READY' && (existing.size ?? existing.bytes_transferred) === size) {
+        return { name: file.name, size: size, bytesSent: 0, resent: false, skipped: true };
       }
       const resent = attempt > 1 && existing !== undefined;
 
@@ -71,7 +73,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
         info = await client.addUpdateSessionFile(sessionId, {
           name: file.name,
           source_type: 'PUSH',
-          size: file.size,
+          size: size,
           ...(sha1 ? { checksum_info: { algorithm: 'SHA1', checksum: sha1 } } : {}),
         });
       } catch (err) {
@@ -86,13 +88,13 @@ export function uploadFileActivities(vcenters: VCenterClients) {
 
       const algorithms = ['SHA1' as const, ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : [])];
       const digester = createDigester(algorithms);
-      const source = openRange(file.origin.path, file.origin.offset, file.origin.length, { signal });
+      const source = openRange(origin.path, origin.offset, origin.length, { signal });
       let lastBeat = 0;
       const beat = (bytesSent: number) => {
         const now = Date.now();
-        if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < file.size) return;
+        if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < size) return;
         lastBeat = now;
-        heartbeat({ name: file.name, bytesSent, size: file.size, attempt } satisfies TransferHeartbeat);
+        heartbeat({ name: file.name, bytesSent, size: size, attempt } satisfies TransferHeartbeat);
       };
       beat(0);
       async function* hashed(): AsyncGenerator<Uint8Array> {
@@ -102,13 +104,13 @@ export function uploadFileActivities(vcenters: VCenterClients) {
         }
       }
       const sent = await client.uploadToEndpoint(info.upload_endpoint, hashed(), {
-        size: file.size,
+        size: size,
         signal,
         onProgress: beat,
       });
       const digests = digester.digests();
-      if (sent.bytes !== file.size) {
-        throw new Error(`sent ${sent.bytes} of ${file.size} bytes of ${file.name}; the source changed while reading`);
+      if (sent.bytes !== size) {
+        throw new Error(`sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`);
       }
       if (file.manifest) {
         const actual = digests[file.manifest.algorithm];
@@ -125,7 +127,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       if (after?.status === 'ERROR') {
         throw new Error(`the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`);
       }
-      return { name: file.name, size: file.size, sha1: digests.SHA1!, bytesSent: sent.bytes, resent, skipped: false };
+      return { name: file.name, size: size, sha1: digests.SHA1!, bytesSent: sent.bytes, resent, skipped: false };
     },
 
     /** Adds one file as PULL (the server fetches the URL) and waits, heartbeating, until it is READY. */
@@ -151,7 +153,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       }
       for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
         const now = await fileOnServer(client, sessionId, file.name);
-        heartbeat({ name: file.name, bytesSent: now?.bytes_transferred ?? 0, size: file.size, attempt: activityInfo().attempt });
+        heartbeat({ name: file.name, bytesSent: now?.bytes_transferred ?? 0, size: file.size ?? 0, attempt: activityInfo().attempt });
         if (now?.status === 'READY') {
           return {
             name: file.name,

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../temporal.config';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
+import { registerUpload } from './commands/upload';
 import { registerWorker } from './commands/worker';
 import { EXIT } from './exit-codes';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDev(program);
   registerDemo(program);
+  registerUpload(program);
   registerWorker(program);
   return program;
 }
@@ -34,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
     }
     const debug = program.opts<{ debug?: boolean }>().debug;
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'InvalidInputError')) {
       console.error(`clo: ${err.message}`);
       return EXIT.BAD_INPUT;
     }

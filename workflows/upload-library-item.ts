@@ -149,7 +149,7 @@ async function upload(
   // Everything checkable is checked before anything is created.
   const plan: SourcePlan = await control.planUpload(input.source);
   progress.totalBytes = plan.totalBytes;
-  progress.files = plan.files.map((f) => ({ name: f.name, size: f.size, bytesSent: 0, state: 'pending' }));
+  progress.files = plan.files.map((f) => ({ name: f.name, size: f.size ?? 0, bytesSent: 0, state: 'pending' }));
   const library = await control.resolveLibrary(vcenter, input.library);
   upsertSearchAttributes([{ key: LIBRARY_ID, value: library.id }]);
   setCurrentDetails(
@@ -230,7 +230,7 @@ async function upload(
               : await transfer.pushFile(vcenter, sessionId, file);
           entry.bytesSent = done.bytesSent;
           entry.state = done.skipped ? 'skipped' : 'done';
-          progress.bytesSent += file.size;
+          progress.bytesSent += file.size ?? done.size;
           lease.setProgress(progress.totalBytes ? (progress.bytesSent / progress.totalBytes) * 100 : 99);
           return done;
         }),

@@ -1,10 +1,22 @@
 /** Helpers for tests that run a real worker against the stack's Temporal server. */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker, type CloWorker } from '../../worker/create-worker';
 import { CloConfig } from '../../temporal.config';
 import { stackInfo } from './stack-info';
+
+// Worker state changes and expected activity failures are noise in test output.
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by another helper in this module registry.
+  }
+}
 
 /** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given. */
 export function testConfig(extraVCenters: Record<string, unknown> = {}, taskQueue = `test-${randomUUID()}`): CloConfig {
@@ -21,6 +33,7 @@ export async function withWorker<T>(
   config: CloConfig,
   fn: (ctx: { client: Client; taskQueue: string; worker: CloWorker }) => Promise<T>,
 ): Promise<T> {
+  quietRuntime();
   const stack = stackInfo();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const connection = await Connection.connect({ address: stack.temporalAddress });

@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { planSource } from '../../activities/sources';
+import { loadConfig } from '../../temporal.config';
+import type { UploadInput, UploadSource } from '../../workflows/definitions/upload';
+import { formatBytes } from '../../workflows/lib/format';
+import { connectClient } from '../connection';
+import { InvalidInputError, startUpload } from '../upload';
+import { followProgress } from '../progress';
+
+interface UploadOptions {
+  library: string;
+  item: string;
+  vcenter: string;
+  type?: string;
+  description?: string;
+  create: boolean;
+  replace?: boolean;
+  takeOver?: boolean;
+  concurrency?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** Turns what the user typed into a source: a URL, an .ova, an .ovf, or any other file. */
+export function sourceFromArgument(arg: string): UploadSource {
+  if (/^https?:\/\//i.test(arg)) return { kind: 'url', url: arg };
+  const path = resolve(arg);
+  if (/\.ova$/i.test(path)) return { kind: 'ova', path };
+  if (/\.ovf$/i.test(path)) return { kind: 'ovf', path };
+  return { kind: 'file', path };
+}
+
+/** `--library lib-1` or `--library id:...`: ids are recognisable by their prefix; anything else is a name. */
+function ref(value: string): { id: string } | { name: string } {
+  return value.startsWith('id:') ? { id: value.slice(3) } : { name: value };
+}
+
+/** `clo upload <path|url> --library L --item I`: starts the upload saga (and with --wait, follows it). */
+export function registerUpload(program: Command): void {
+  program
+    .command('upload <source>')
+    .description('upload a file, an OVF package, an OVA or a URL into a library item (as the uploadLibraryItem saga)')
+    .requiredOption('--library <name|id:ID>', 'target library, by name or id:<id>')
+    .requiredOption('--item <name|id:ID>', 'target item, by name (created if missing) or id:<id>')
+    .option('--vcenter <name>', 'configured vCenter connection', 'default')
+    .option('--type <type>', 'item type when the item is created (default: ovf for OVF/OVA, iso for .iso)')
+    .option('--description <text>', 'item description when the item is created')
+    .option('--no-create', 'fail instead of creating a missing item')
+    .option('--replace', 'remove item files that the source does not have')
+    .option('--take-over', 'cancel update sessions on the item that no running workflow owns')
+    .option('--concurrency <n>', 'files transferred at once', '2')
+    .option('--wait', 'follow progress and print the result')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (arg: string, opts: UploadOptions) => {
+      const config = loadConfig();
+      const source = sourceFromArgument(arg);
+      const itemRef = ref(opts.item);
+      const input: UploadInput = {
+        vcenter: opts.vcenter,
+        library: ref(opts.library),
+        item:
+          'id' in itemRef
+            ? itemRef
+            : {
+                name: itemRef.name,
+                create: opts.create,
+                ...(opts.type ? { type: opts.type } : {}),
+                ...(opts.description ? { description: opts.description } : {}),
+              },
+        source,
+        options: {
+          fileConcurrency: Number(opts.concurrency ?? 2),
+          replace: Boolean(opts.replace),
+          takeOver: Boolean(opts.takeOver),
+          maxSessionRestarts: 2,
+        },
+      };
+      // The same checks the workflow makes, here first, so a typo fails in a second with nothing started.
+      const plan = await planSource(source).catch((err: Error) => {
+        throw new InvalidInputError(err.message);
+      });
+      const { client, close } = await connectClient(config);
+      try {
+        const handle = await startUpload(client, input, {
+          taskQueue: config.temporal.taskQueue,
+          config,
+          summary: `upload ${plan.displayName} → ${opts.library}/${opts.item}, ${plan.files.length} file${
+            plan.files.length === 1 ? '' : 's'
+          }, ${formatBytes(plan.totalBytes)}`,
+        });
+        if (!opts.wait) {
+          console.log(opts.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`);
+          return;
+        }
+        const result = await followProgress(client, handle, { quiet: Boolean(opts.json) });
+        console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
+      } finally {
+        await close();
+      }
+    });
+}
+

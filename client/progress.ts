@@ -1,0 +1,61 @@
+/**
+ * Follows a running saga in the terminal: a progress bar per file from the
+ * `progress` query, with live bytes from the pending transfer activities' heartbeat
+ * details, until the workflow ends. cli-progress draws the bars (and stays quiet when
+ * stdout is not a terminal).
+ */
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { progressQuery, type UploadProgress } from '../workflows/definitions/upload';
+
+/** Live bytes per file name from the pending activities' last heartbeat. */
+async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<Map<string, number>> {
+  const live = new Map<string, number>();
+  const { raw } = await handle.describe();
+  for (const pending of raw.pendingActivities ?? []) {
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as
+      | { name?: string; bytesSent?: number }
+      | undefined;
+    if (detail?.name !== undefined && typeof detail.bytesSent === 'number') live.set(detail.name, detail.bytesSent);
+  }
+  return live;
+}
+
+export async function followProgress<T>(client: Client, handle: WorkflowHandle, opts: { quiet?: boolean } = {}): Promise<T> {
+  const result = handle.result() as Promise<T>;
+  let finished = false;
+  result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const bars = new MultiBar(
+    { format: ' {bar} {percentage}% | {name} | {value}/{total} bytes | {phase}', hideCursor: true, noTTYOutput: false },
+    Presets.shades_classic,
+  );
+  const byName = new Map<string, SingleBar>();
+  try {
+    while (!finished && !opts.quiet && process.stdout.isTTY) {
+      try {
+        const progress: UploadProgress = await handle.query(progressQuery);
+        const live = await heartbeatBytes(handle, client);
+        for (const f of progress.files) {
+          let bar = byName.get(f.name);
+          if (!bar) {
+            bar = bars.create(Math.max(f.size, 1), 0, { name: f.name, phase: progress.phase });
+            byName.set(f.name, bar);
+          }
+          const bytes = f.state === 'done' || f.state === 'skipped' ? f.size : (live.get(f.name) ?? f.bytesSent);
+          bar.update(bytes, { phase: progress.phase });
+        }
+      } catch {
+        // The query can fail while the workflow is between tasks; the next tick tries again.
+      }
+      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    }
+  } finally {
+    bars.stop();
+  }
+  return await result;
+}

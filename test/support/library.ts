@@ -1,0 +1,58 @@
+/** Test helpers on the real REST client: libraries to upload into, and reading items back. */
+import { createHash, randomUUID } from 'node:crypto';
+import { ContentLibraryClient } from '../../activities/content-library';
+
+/** A client for a test server (vcsim accepts any credentials; the simulator is configured with these). */
+export function restClient(url: string, opts: { username?: string; password?: string } = {}): ContentLibraryClient {
+  return new ContentLibraryClient({ url, username: opts.username ?? 'user', password: opts.password ?? 'pass' });
+}
+
+/** Creates a uniquely named local library on `datastore`. */
+export async function createTestLibrary(client: ContentLibraryClient, datastore: string, prefix = 'lib'): Promise<{ id: string; name: string }> {
+  const name = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const id = await client.createLibrary({ name, datastore_id: datastore }, randomUUID());
+  return { id, name };
+}
+
+/** Downloads every file of an item through a download session; returns name → {size, sha1}. */
+export async function readItemBack(
+  client: ContentLibraryClient,
+  itemId: string,
+): Promise<Record<string, { size: number; sha1: string }>> {
+  const sessionId = await client.createDownloadSession({ library_item_id: itemId }, randomUUID());
+  try {
+    const out: Record<string, { size: number; sha1: string }> = {};
+    for (const file of await client.listDownloadSessionFiles(sessionId)) {
+      let info = await client.prepareDownloadSessionFile(sessionId, file.name);
+      for (let i = 0; info.status !== 'PREPARED' && i < 100; i++) {
+        if (info.status === 'ERROR') throw new Error(`prepare of ${file.name} failed`);
+        await new Promise((r) => setTimeout(r, 100));
+        info = await client.getDownloadSessionFile(sessionId, file.name);
+      }
+      const res = await client.downloadFromEndpoint(info.download_endpoint!);
+      const hash = createHash('sha1');
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      out[file.name] = { size, sha1: hash.digest('hex') };
+    }
+    return out;
+  } finally {
+    await client.deleteDownloadSession(sessionId).catch(() => undefined);
+  }
+}
+
+/** Update sessions on an item (or all) with their states. */
+export async function updateSessionStates(client: ContentLibraryClient, itemId?: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const id of await client.listUpdateSessions(itemId)) {
+    try {
+      out[id] = (await client.getUpdateSession(id)).state;
+    } catch {
+      // deleted between list and get
+    }
+  }
+  return out;
+}
