@@ -163,7 +163,9 @@ async function activeUpdateSessions(
   const active: string[] = [];
   for (const id of await client.listUpdateSessions(itemId)) {
     try {
-      if ((await client.getUpdateSession(id)).state === 'ACTIVE') active.push(id);
+      // vcsim ignores the library_item_id filter, so check the item too.
+      const session = await client.getUpdateSession(id);
+      if (session.state === 'ACTIVE' && session.library_item_id === itemId) active.push(id);
     } catch (err) {
       if (!(isContentLibraryError(err) && err.code === 'NOT_FOUND')) throw err;
     }
