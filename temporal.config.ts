@@ -48,6 +48,8 @@ export const VCenterConfig = z
     username: z.string().min(1, { message: 'expected a non-empty user name' }),
     password: z.string().min(1).optional(),
     passwordFile: z.string().min(1).optional(),
+    /** Send transfers here instead of the host the server names (vCenter behind a proxy or NAT). */
+    transferUrl: HttpUrl.optional(),
     tls: z
       .object({
         caFile: z.string().min(1).optional(),
@@ -124,6 +126,7 @@ const VCENTER_FIELDS: Record<string, string> = {
   USERNAME: 'username',
   PASSWORD: 'password',
   PASSWORD_FILE: 'passwordFile',
+  TRANSFER_URL: 'transferUrl',
   CA_FILE: 'tls.caFile',
   THUMBPRINT: 'tls.thumbprint',
   INSECURE: 'tls.insecure',
@@ -184,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
   }
 
   for (const [name, value] of Object.entries(env)) {
-    const m = /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|CA_FILE|THUMBPRINT|INSECURE)$/.exec(name);
+    const m = /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|CA_FILE|THUMBPRINT|INSECURE)$/.exec(name);
     if (!m || value === undefined || value === '') continue;
     const connection = m[1]!.toLowerCase().replace(/_/g, '-');
     const path = `vcenters.${connection}.${VCENTER_FIELDS[m[2]!]}`;

@@ -24,6 +24,7 @@ export class VCenterClients {
         url: vc.url,
         username,
         password,
+        ...(vc.transferUrl ? { transferOrigin: vc.transferUrl } : {}),
         tls: { caFile: vc.tls.caFile, thumbprint: vc.tls.thumbprint, insecure: vc.tls.insecure },
         ...(this.logger ? { logger: this.logger } : {}),
       });

@@ -88,6 +88,12 @@ export interface ContentLibraryClientOptions {
    * address). @default true when the base URL's host is loopback, else false
    */
   rewriteTransferHost?: boolean;
+  /**
+   * Send every transfer (upload and download endpoints) to this origin, keeping the
+   * path, whatever host the server names: for a vCenter behind a reverse proxy or NAT.
+   * @default none
+   */
+  transferOrigin?: string;
 }
 
 /** Spec of {@link ContentLibraryClient.createLibrary}: a local library on one datastore. */
@@ -253,6 +259,7 @@ export class ContentLibraryClient {
   private readonly requestTimeoutMs: number;
   private readonly transferIdleTimeoutMs: number;
   private readonly rewriteTransferHost: boolean;
+  private readonly transferOrigin?: string;
   private token?: string;
   private loggingIn?: Promise<string>;
   private closed = false;
@@ -271,6 +278,7 @@ export class ContentLibraryClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.transferIdleTimeoutMs = options.transferIdleTimeoutMs ?? 300_000;
     this.rewriteTransferHost = options.rewriteTransferHost ?? isLoopback(this.base.hostname);
+    if (options.transferOrigin) this.transferOrigin = new URL(options.transferOrigin).origin;
   }
 
   /** Closes the agents this client created (not an injected one). Does not log out: call {@link logout} first if the session should end. */
@@ -1027,8 +1035,15 @@ export class ContentLibraryClient {
    * transfer id, stays. A different port means a different server, left alone.
    */
   rewriteTransferUri(uri: string): string {
-    if (!this.rewriteTransferHost) return uri;
     const u = new URL(uri);
+    if (this.transferOrigin) {
+      // An explicit origin wins: vCenter behind a proxy or NAT names hosts the worker cannot reach.
+      const to = new URL(this.transferOrigin);
+      u.protocol = to.protocol;
+      u.host = to.host;
+      return u.toString();
+    }
+    if (!this.rewriteTransferHost) return uri;
     if (u.protocol !== this.base.protocol) return uri;
     if (u.hostname === this.base.hostname) return uri;
     if (effectivePort(u) !== effectivePort(this.base)) return uri;

@@ -51,3 +51,37 @@ export async function withWorker<T>(
     await nativeConnection.close();
   }
 }
+
+/** A worker polling in the background for a whole describe block; `stop()` in afterAll. */
+export interface TestWorker {
+  client: Client;
+  taskQueue: string;
+  config: CloConfig;
+  stop: () => Promise<void>;
+}
+
+export async function startTestWorker(config: CloConfig): Promise<TestWorker> {
+  quietRuntime();
+  const stack = stackInfo();
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: stack.namespace });
+  const worker = await createWorker({
+    config,
+    connection: nativeConnection,
+    workflowBundle: { codePath: stack.workflowBundlePath },
+  });
+  const running = worker.worker.run();
+  return {
+    client,
+    taskQueue: config.temporal.taskQueue,
+    config,
+    stop: async () => {
+      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      await running;
+      await worker.close();
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}

@@ -44,6 +44,12 @@ describe('loadConfig', () => {
     expect(config.vcenters['edge-site']?.passwordFile).toBe('/run/secrets/edge');
   });
 
+  it('reads a transfer URL for a vCenter behind a proxy without taking it for the vCenter URL', () => {
+    const config = loadConfig({ ...LAB, CLO_VCENTER_LAB_TRANSFER_URL: 'https://proxy.lab.example:8443' });
+    expect(config.vcenters.lab?.url).toBe(LAB.CLO_VCENTER_LAB_URL);
+    expect(config.vcenters.lab?.transferUrl).toBe('https://proxy.lab.example:8443');
+  });
+
   it('parses durations with units', () => {
     const config = loadConfig({ CLO_KEEPALIVE_INTERVAL: '90s', CLO_HEARTBEAT_TIMEOUT: '1500ms' });
     expect(config.timeouts).toEqual({ keepAliveIntervalMs: 90_000, heartbeatTimeoutMs: 1500 });

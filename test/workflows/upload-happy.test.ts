@@ -1,0 +1,140 @@
+/**
+ * The upload saga's happy paths, on vcsim and on the simulator: a single file, an OVF
+ * package with disks and a manifest, an OVA, a PULL from a local HTTP server, and
+ * replace. Every item is read back through a download session and compared by SHA-1.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startUpload, type UploadInput } from '../../client/upload';
+import { makeOva, makeOvfPackage, writeRandomFile } from '../fixtures/content';
+import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
+import { startTarget, type Target } from '../support/targets';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+
+describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targetName) => {
+  let target: Target;
+  let worker: TestWorker;
+  let rest: ContentLibraryClient;
+  let library: { id: string; name: string };
+  let dir: string;
+  let http: Server;
+  let httpUrl: string;
+
+  beforeAll(async () => {
+    target = await startTarget(targetName);
+    worker = await startTestWorker(testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }));
+    rest = restClient(target.url);
+    library = await createTestLibrary(rest, target.datastore);
+    dir = await mkdtemp(join(tmpdir(), 'clo-upload-'));
+    // A plain file server for PULL sources.
+    http = createServer((req, res) => {
+      const path = join(dir, basename(decodeURIComponent(req.url ?? '')));
+      stat(path).then(
+        (s) => {
+          res.writeHead(200, { 'content-length': s.size });
+          createReadStream(path).pipe(res);
+        },
+        () => res.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+    httpUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await new Promise((ok) => http?.close(ok));
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const upload = async (input: Omit<UploadInput, 'vcenter' | 'library'>) => {
+    const handle = await startUpload(
+      worker.client,
+      { vcenter: 'target', library: { name: library.name }, ...input },
+      { taskQueue: worker.taskQueue },
+    );
+    return await handle.result();
+  };
+  const noActiveSession = async (itemId: string) =>
+    expect(Object.values(await updateSessionStates(rest, itemId))).not.toContain('ACTIVE');
+
+  it('uploads a single file into a new item, byte for byte', async () => {
+    const file = await writeRandomFile(join(dir, 'photon.iso'), 5 * 1024 * 1024 + 3, 'single');
+    const result = await upload({ item: { name: `iso-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } });
+    expect(result.itemCreated).toBe(true);
+    expect(result.sessionIds).toHaveLength(1);
+    expect(result.files).toEqual([
+      { name: 'photon.iso', size: file.size, sha1: file.sha1, bytesSent: file.size, resent: false, skipped: false },
+    ]);
+    expect(await readItemBack(rest, result.itemId)).toEqual({ 'photon.iso': { size: file.size, sha1: file.sha1 } });
+    expect((await rest.getLibraryItem(result.itemId)).type).toBe('iso');
+    await noActiveSession(result.itemId);
+  });
+
+  it('uploads an OVF package with its disks and manifest', async () => {
+    const pkg = await makeOvfPackage(join(dir, 'ovf'), {
+      name: 'photon',
+      disks: [{ size: 2 * 1024 * 1024 }, { size: 1024 * 1024 + 5 }],
+      manifest: 'SHA256',
+    });
+    const result = await upload({ item: { name: `ovf-${randomUUID().slice(0, 6)}` }, source: { kind: 'ovf', path: pkg.descriptorPath } });
+    expect(result.files.map((f) => f.name)).toEqual(pkg.files.map((f) => f.name));
+    const back = await readItemBack(rest, result.itemId);
+    for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
+    expect((await rest.getLibraryItem(result.itemId)).type).toBe('ovf');
+    await noActiveSession(result.itemId);
+  });
+
+  it('uploads the members of an OVA as the item files, without extracting it', async () => {
+    const pkg = await makeOvfPackage(join(dir, 'ova-src'), { name: 'appliance', disks: [{ size: 3 * 1024 * 1024 }], manifest: 'SHA1' });
+    const ova = await makeOva(join(dir, 'appliance.ova'), pkg.dir);
+    const result = await upload({ item: { name: `ova-${randomUUID().slice(0, 6)}` }, source: { kind: 'ova', path: ova.path } });
+    expect(result.files.map((f) => f.name)).toEqual(ova.members.map((m) => m.name));
+    const back = await readItemBack(rest, result.itemId);
+    for (const m of ova.members) expect(back[m.name]).toEqual({ size: m.size, sha1: m.sha1 });
+    await noActiveSession(result.itemId);
+  });
+
+  it('has the server pull a file from an HTTP URL (PULL)', async () => {
+    const file = await writeRandomFile(join(dir, 'pulled.iso'), 1024 * 1024 + 11, 'pull');
+    const result = await upload({
+      item: { name: `pull-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'url', url: `${httpUrl}/pulled.iso`, size: file.size, checksum: { algorithm: 'SHA1', checksum: file.sha1 } },
+    });
+    expect(result.files).toEqual([expect.objectContaining({ name: 'pulled.iso', bytesSent: 0, skipped: false })]);
+    expect(await readItemBack(rest, result.itemId)).toEqual({ 'pulled.iso': { size: file.size, sha1: file.sha1 } });
+    await noActiveSession(result.itemId);
+  });
+
+  const replaceTitle =
+    targetName === 'vcsim'
+      ? 'vcsim departs: removing a session file deletes the whole update session, so replace ends in SessionGone with no ACTIVE session left'
+      : 'replace removes the item files the new source does not have';
+  it(replaceTitle, async () => {
+    const itemName = `replace-${randomUUID().slice(0, 6)}`;
+    const first = await writeRandomFile(join(dir, 'old-notes.txt'), 4096, 'old');
+    const created = await upload({ item: { name: itemName }, source: { kind: 'file', path: first.path } });
+    const second = await writeRandomFile(join(dir, 'new-image.iso'), 8192, 'new');
+    const replace = upload({
+      item: { id: created.itemId },
+      source: { kind: 'file', path: second.path },
+      options: { replace: true, fileConcurrency: 2, takeOver: false, maxSessionRestarts: 1 },
+    });
+    if (targetName === 'vcsim') {
+      await expect(replace).rejects.toMatchObject({ cause: { cause: { type: 'SessionGone' } } });
+      await noActiveSession(created.itemId);
+      return;
+    }
+    const result = await replace;
+    expect(result.removedFiles).toEqual(['old-notes.txt']);
+    expect(await readItemBack(rest, created.itemId)).toEqual({ 'new-image.iso': { size: second.size, sha1: second.sha1 } });
+    expect(Number(result.contentVersion)).toBeGreaterThan(Number(created.contentVersion));
+    await noActiveSession(created.itemId);
+  });
+});
