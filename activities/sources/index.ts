@@ -1,0 +1,25 @@
+/**
+ * The source layer of the activities: planning an upload from a file, an OVF package,
+ * an OVA or a URL, and streaming planned byte ranges. No Temporal here; the activities
+ * wrap it.
+ */
+export { SourceError, SourceErrorCode, type SourceErrorOptions } from './errors';
+export {
+  createDigester,
+  type Digester,
+  type DigestAlgorithm,
+  ManifestAlgorithm,
+  ManifestDigest,
+  parseManifest,
+} from './manifest';
+export { planSource } from './plan';
+export {
+  FileOrigin,
+  isLocalFile,
+  PlannedFile,
+  PlannedLocalFile,
+  PlannedUrlFile,
+  SourcePlan,
+  UrlOrigin,
+} from './plan-model';
+export { openRange, type OpenRangeOptions } from './range-reader';

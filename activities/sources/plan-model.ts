@@ -1,0 +1,90 @@
+/**
+ * The shape of a plan: which files an upload sends, where each one's bytes come from,
+ * and what digest the package's manifest promises for it. A plan is an activity result
+ * that the workflow keeps in its history, so it is plain data (no streams, no handles),
+ * and it carries positions, never content.
+ */
+import { z } from 'zod';
+import { ManifestDigest } from './manifest';
+
+/** Bytes [offset, offset + length) of a file on the worker's disk; an OVA member is a range of the archive. */
+export const FileOrigin = z.object({
+  kind: z.literal('file'),
+  path: z.string(),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+});
+export type FileOrigin = z.infer<typeof FileOrigin>;
+
+/** A URL the vCenter fetches itself (PULL). */
+export const UrlOrigin = z.object({
+  kind: z.literal('url'),
+  url: z.string(),
+  sslCertificateThumbprint: z.string().optional(),
+  checksum: z.object({ algorithm: z.enum(['SHA1', 'MD5']), checksum: z.string() }).optional(),
+});
+export type UrlOrigin = z.infer<typeof UrlOrigin>;
+
+/** A file whose bytes the worker streams; its size is always known. */
+export const PlannedLocalFile = z.object({
+  /** The item file name: a single path segment. */
+  name: z.string(),
+  /** Bytes, equal to `origin.length`. */
+  size: z.number().int().nonnegative(),
+  origin: FileOrigin,
+  /** Digest from the package's OVF manifest, when it lists this file. */
+  manifest: ManifestDigest.optional(),
+});
+export type PlannedLocalFile = z.infer<typeof PlannedLocalFile>;
+
+/** A file the vCenter pulls; its size is known only if the caller gave it. */
+export const PlannedUrlFile = z.object({
+  /** The item file name: a single path segment. */
+  name: z.string(),
+  /** Bytes, as the caller stated them; undefined when unknown. */
+  size: z.number().int().nonnegative().optional(),
+  origin: UrlOrigin,
+  manifest: ManifestDigest.optional(),
+});
+export type PlannedUrlFile = z.infer<typeof PlannedUrlFile>;
+
+/** One file of the item to be; narrow with {@link isLocalFile}. */
+export const PlannedFile = z.union([PlannedLocalFile, PlannedUrlFile]);
+export type PlannedFile = z.infer<typeof PlannedFile>;
+
+/** Everything an upload will send, checked before any session is created. */
+export const SourcePlan = z.object({
+  kind: z.enum(['file', 'ovf', 'ova', 'url']),
+  /** Suggested library item type: `ovf` for OVF/OVA, `iso` for `*.iso`, else `file`. */
+  itemType: z.enum(['ovf', 'iso', 'file']),
+  /** A human name for the source, e.g. `photon.ova`. */
+  displayName: z.string(),
+  /** In upload order: descriptor first for OVF/OVA, then manifest (and certificate), then the rest. */
+  files: z.array(PlannedFile),
+  /** Sum of the known file sizes (a URL file without a stated size counts 0). */
+  totalBytes: z.number().int().nonnegative(),
+});
+export type SourcePlan = z.infer<typeof SourcePlan>;
+
+/** True for a file the worker streams from disk (as opposed to one the vCenter pulls). */
+export function isLocalFile(file: PlannedFile): file is PlannedLocalFile {
+  return file.origin.kind === 'file';
+}
+
+/** A local file planned whole, from offset 0. */
+export function wholeFile(name: string, path: string, size: number): PlannedLocalFile {
+  return { name, size, origin: { kind: 'file', path, offset: 0, length: size } };
+}
+
+/** Sum of the known sizes. */
+export function totalBytesOf(files: readonly PlannedFile[]): number {
+  return files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+}
+
+/** The suggested item type for a file name: `iso` for `*.iso`, `ovf` for `*.ovf`/`*.ova`, else `file`. */
+export function itemTypeFor(name: string): SourcePlan['itemType'] {
+  const ext = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase();
+  if (ext === 'iso') return 'iso';
+  if (ext === 'ovf' || ext === 'ova') return 'ovf';
+  return 'file';
+}

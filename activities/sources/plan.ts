@@ -1,0 +1,35 @@
+/**
+ * Turns an upload source into a plan: the item files to send, in order, with where
+ * each one's bytes come from. Everything checkable without a session is checked here,
+ * so a bad source fails fast with a message that says what to fix.
+ */
+import type { UploadSource } from '../../workflows/definitions/upload';
+import { planOva } from './ova';
+import { planOvf } from './ovf';
+import type { SourcePlan } from './plan-model';
+import { planSingleFile } from './single-file';
+import { planUrl } from './url';
+
+export {
+  FileOrigin,
+  isLocalFile,
+  PlannedFile,
+  PlannedLocalFile,
+  PlannedUrlFile,
+  SourcePlan,
+  UrlOrigin,
+} from './plan-model';
+
+/** Plans `source`; rejects with a {@link SourceError} when it cannot be uploaded as given. */
+export async function planSource(source: UploadSource): Promise<SourcePlan> {
+  switch (source.kind) {
+    case 'file':
+      return planSingleFile(source);
+    case 'ovf':
+      return planOvf(source);
+    case 'ova':
+      return planOva(source);
+    case 'url':
+      return planUrl(source);
+  }
+}
