@@ -4,13 +4,15 @@
  * whose retryability is the error's own, so Temporal's retry policy is the only
  * retry layer.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 
 /** Errors that will not get better by retrying, whatever their class says. */
 const PERMANENT = new Set(['ConfigError', 'ZodError', 'SourceError']);
 
-export function toApplicationFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+export function toApplicationFailure(err: unknown): TemporalFailure {
+  // Cancellation (and any failure Temporal made) must reach the SDK as is, or a
+  // cancelled activity would be reported as failed and retried.
+  if (err instanceof TemporalFailure) return err;
   if (!(err instanceof Error)) {
     return ApplicationFailure.create({ type: 'UnknownError', message: String(err) });
   }
@@ -42,4 +44,9 @@ export function withFailures<T extends Record<string, (...args: never[]) => Prom
     };
   }
   return wrapped as T;
+}
+
+/** The session a saga holds no longer exists (expired while workers were down, or deleted). */
+export function sessionGone(sessionId: string): ApplicationFailure {
+  return permanent('SessionGone', `session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
 }

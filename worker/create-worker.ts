@@ -47,6 +47,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     activities: createActivities({ vcenters, temporal }),
     // Transfers stream; a few at a time saturate a link without starving heartbeats.
     maxConcurrentActivityTaskExecutions: 8,
+    // Cancellation reaches an activity only with a heartbeat the server sees; the SDK's
+    // default throttle (80% of the heartbeat timeout) would delay an abort by tens of seconds.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return {
     worker,
