@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../temporal.config';
+import { createWorker } from '../../worker/create-worker';
 import { startDevStack, type DevStack } from '../dev-stack';
 
 /** Options shared by `clo dev` and `clo demo`. */
@@ -68,10 +70,6 @@ export function registerDev(program: Command): void {
 /** Starts an in-process worker against the stack; returns how to stop it gracefully. */
 export async function startWorkerOn(stack: DevStack): Promise<() => Promise<void>> {
   process.env.CLO_CONFIG_FILE = stack.configFile;
-  const [{ loadConfig }, { createWorker }] = await Promise.all([
-    import('../../temporal.config'),
-    import('../../worker/create-worker'),
-  ]);
   const config = loadConfig();
   const { worker, close } = await createWorker({ config });
   const running = worker.run();

@@ -1,0 +1,185 @@
+/**
+ * A Content Library simulator that enforces what the API documentation says (rules.ts), speaking the
+ * same /rest wire format as govmomi's vcsim, with fault injection and observability for tests.
+ *
+ *   const sim = await startSimulator({ sessionIdleTimeoutMs: 500 });
+ *   // log in at sim.url with Basic auth, create a library on sim.datastoreId, ...
+ *   sim.faults.failNext({ operation: 'updatesession.complete', kind: 'service_unavailable' });
+ *   await sim.close();
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { SimContext } from './context';
+import { Faults } from './faults';
+import { createListener } from './server';
+import { Store } from './state';
+import { Stats } from './stats';
+import type { SessionSummary } from './stats';
+import { isoTime } from './wire';
+
+export { RULES } from './rules';
+export type { RuleId, Rule } from './rules';
+export { OPERATIONS } from './operations';
+export type { OperationName } from './operations';
+export type {
+  Faults,
+  FaultHandle,
+  FaultDescription,
+  ResetTransferOptions,
+  FailNextOptions,
+  LatencyOptions,
+  FailPrepareOptions,
+  CorruptChecksumOptions,
+  HostileFileNameOptions,
+} from './faults';
+export type { Stats, StatsSnapshot, SessionSummary } from './stats';
+export type { VapiErrorKind, LocalizableMessage } from './errors';
+
+/** Options for startSimulator. */
+export interface StartSimulatorOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Where stored and uploaded files live. @default a fresh mkdtemp directory, removed on close() */
+  dataDir?: string;
+  /** Idle time after which a session expires and is deleted (the docs' default is five minutes). @default 300000 */
+  sessionIdleTimeoutMs?: number;
+  /** Time prepare takes from PREPARE_REQUESTED to PREPARED (PREPARING from half of it). @default 100 */
+  prepareDelayMs?: number;
+  /** Required user name; when unset, any non-empty user and password log in (as with vcsim). */
+  username?: string;
+  /** Required password (with username). */
+  password?: string;
+  /** Serve HTTPS with this key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+/** A running simulator. */
+export interface ContentLibrarySimulator {
+  /** Base URL, e.g. http://127.0.0.1:40123 (the /rest paths hang below it). */
+  readonly url: string;
+  /** The datastore id library storage backings must name. */
+  readonly datastoreId: string;
+  /** SHA-1 thumbprint of the TLS certificate ("AA:BB:..."), when serving HTTPS. */
+  readonly thumbprint?: string;
+  readonly dataDir: string;
+  /** Fault injection (also reachable over HTTP under /__sim/faults). */
+  readonly faults: Faults;
+  /** Call counts, bytes per session, sessions, concurrency (also GET /__sim/stats). */
+  readonly stats: Stats;
+  /** Drops every login token: the next call with one gets 401 (tests client re-login). */
+  invalidateLogins(): void;
+  /** Changes the idle timeout for sessions from now on (their expiration_time follows). */
+  setSessionIdleTimeout(ms: number): void;
+  /** Changes how long prepare takes for prepares requested from now on. */
+  setPrepareDelay(ms: number): void;
+  /** Stops serving, aborts transfers and timers, removes the data directory if it created it. */
+  close(): Promise<void>;
+}
+
+const DATASTORE_ID = 'datastore-clsim';
+
+/** Starts the simulator; resolves once it listens. */
+export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<ContentLibrarySimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const ownDataDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await fs.promises.mkdtemp(path.join(os.tmpdir(), 'clsim-')));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const idleTimeoutMs = opts.sessionIdleTimeoutMs ?? 5 * 60_000;
+  const store = new Store({ dataDir, idleTimeoutMs });
+
+  const sessions = (): SessionSummary[] => [
+    ...[...store.updateSessions.values(), ...store.downloadSessions.values()].map((s) => ({
+      kind: s.kind,
+      id: s.id,
+      library_item_id: s.library_item_id,
+      state: s.state,
+      client_progress: s.client_progress,
+      expiration_time: isoTime(store.expiresAt(s)),
+    })),
+    ...[...store.ended.values()].map((e) => ({
+      kind: e.kind,
+      id: e.id,
+      library_item_id: e.library_item_id,
+      state: e.state,
+      ended: e.ended,
+    })),
+  ];
+  const faults = new Faults({
+    expireSession: (id) => {
+      const up = store.updateSessions.get(id);
+      const down = store.downloadSessions.get(id);
+      if (up) store.endUpdateSession(up, 'expired');
+      else if (down) store.endDownloadSession(down, 'expired');
+      else throw new Error(`no live update or download session ${id}`);
+    },
+    invalidateLogins: () => store.logins.clear(),
+  });
+  const sim: SimContext = {
+    store,
+    faults,
+    stats: new Stats(sessions),
+    url: '',
+    thumbprint: opts.tls ? new X509Certificate(opts.tls.cert).fingerprint : undefined,
+    datastoreId: DATASTORE_ID,
+    username: opts.username,
+    password: opts.password,
+    prepareDelayMs: opts.prepareDelayMs ?? 100,
+  };
+
+  const listener = createListener(sim);
+  const server = opts.tls
+    ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, listener)
+    : http.createServer(listener);
+  // Long transfers are the point; Node's default 5-minute requestTimeout would cut them.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  // Transfer URIs must be reachable: a wildcard listener is advertised on loopback.
+  const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  sim.url = `${opts.tls ? 'https' : 'http'}://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}`;
+
+  const sweepEvery = (): number => Math.max(20, Math.min(1000, Math.floor(store.opts.idleTimeoutMs / 4)));
+  let sweeper = setInterval(() => store.sweep(), sweepEvery());
+  sweeper.unref();
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: sim.url,
+    datastoreId: sim.datastoreId,
+    thumbprint: sim.thumbprint,
+    dataDir,
+    faults,
+    stats: sim.stats,
+    invalidateLogins: () => faults.invalidateLogins(),
+    setSessionIdleTimeout: (ms) => {
+      store.opts.idleTimeoutMs = ms;
+      clearInterval(sweeper);
+      sweeper = setInterval(() => store.sweep(), sweepEvery());
+      sweeper.unref();
+    },
+    setPrepareDelay: (ms) => {
+      sim.prepareDelayMs = ms;
+    },
+    close: () =>
+      (closed ??= (async () => {
+        clearInterval(sweeper);
+        store.shutdown();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (ownDataDir) await fs.promises.rm(dataDir, { recursive: true, force: true });
+      })()),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * PULL: the server fetches a file's source_endpoint itself (http, https or file URI) into a temp
+ * file, through the same Meter as a PUSH body.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { Meter } from './receive';
+import type { ChecksumAlgorithm, TransferEndpoint } from './state';
+
+export interface PullOptions {
+  source: TransferEndpoint;
+  dest: string;
+  algorithm?: ChecksumAlgorithm;
+  onBytes: (n: number) => void;
+}
+
+export interface PullResult {
+  size: number;
+  digests: { sha1: string; md5?: string };
+}
+
+export interface PullHandle {
+  done: Promise<PullResult>;
+  abort(): void;
+}
+
+const normalizeThumbprint = (t: string): string => t.replace(/[^0-9a-f]/gi, '').toUpperCase();
+
+/**
+ * PULL_THUMBPRINT (001): "If set, the remote endpoint’s SSL certificate is only accepted if it matches
+ * this thumbprint, and no other certificate validation is performed. If not specified, standard
+ * certificate validation is performed."
+ */
+function openHttp(source: TransferEndpoint, signal: AbortSignal): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(source.uri);
+    const thumbprint = source.ssl_certificate_thumbprint;
+    const options: https.RequestOptions = {
+      method: 'GET',
+      signal,
+      agent: false,
+      headers: { 'accept-encoding': 'identity' },
+    };
+    if (url.protocol === 'https:' && thumbprint) options.rejectUnauthorized = false;
+    const request = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
+      if (url.protocol === 'https:' && thumbprint) {
+        const peer = (res.socket as TLSSocket).getPeerCertificate();
+        const got = peer.fingerprint ? normalizeThumbprint(peer.fingerprint) : '';
+        if (got !== normalizeThumbprint(thumbprint)) {
+          res.destroy();
+          reject(
+            new Error(
+              `certificate thumbprint mismatch for ${url.host}: expected ${thumbprint}, got ${peer.fingerprint ?? 'none'}`,
+            ),
+          );
+          return;
+        }
+      }
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        res.resume();
+        reject(new Error(`source ${source.uri} answered HTTP ${status}`));
+        return;
+      }
+      resolve(res);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+function openFile(uri: string): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const stream = fs.createReadStream(fileURLToPath(uri));
+    stream.once('open', () => resolve(stream));
+    stream.once('error', reject);
+  });
+}
+
+/** Starts fetching; `done` settles when the source is fully written to `dest` (or fails). */
+export function startPull(opts: PullOptions): PullHandle {
+  const controller = new AbortController();
+  const meter = new Meter({ algorithm: opts.algorithm, onBytes: opts.onBytes });
+  const done = (async (): Promise<PullResult> => {
+    const scheme = new URL(opts.source.uri).protocol;
+    const source =
+      scheme === 'file:' ? await openFile(opts.source.uri) : await openHttp(opts.source, controller.signal);
+    await pipeline(source, meter, fs.createWriteStream(opts.dest), { signal: controller.signal });
+    return { size: meter.bytes, digests: meter.digests() };
+  })();
+  return { done, abort: () => controller.abort() };
+}

@@ -1,0 +1,100 @@
+/** Observability for tests: call counts, bytes per session, sessions and their states, concurrency. */
+import type { OperationName } from './operations';
+
+/** One session as `stats.sessions()` lists it; `ended` is set once it was deleted or expired. */
+export interface SessionSummary {
+  kind: 'update' | 'download';
+  id: string;
+  library_item_id: string;
+  state: string;
+  client_progress?: number;
+  expiration_time?: string;
+  ended?: 'deleted' | 'expired';
+}
+
+/** Everything at once, as `GET /__sim/stats` returns it. */
+export interface StatsSnapshot {
+  calls: Record<string, number>;
+  bytesReceived: Record<string, number>;
+  bytesSent: Record<string, number>;
+  sessions: SessionSummary[];
+  inFlight: number;
+  peakConcurrentRequests: number;
+}
+
+export class Stats {
+  private callCounts = new Map<string, number>();
+  private received = new Map<string, number>();
+  private sent = new Map<string, number>();
+  private current = 0;
+  private peak = 0;
+
+  constructor(private readonly listSessions: () => SessionSummary[]) {}
+
+  /** Calls of one operation so far (every call that reached routing, failed or not). */
+  calls(op: OperationName): number {
+    return this.callCounts.get(op) ?? 0;
+  }
+
+  /** Bytes the server received for an update session (PUT bodies and PULLs). */
+  bytesReceived(sessionId: string): number {
+    return this.received.get(sessionId) ?? 0;
+  }
+
+  /** Bytes the server sent for a download session (GET bodies). */
+  bytesSent(sessionId: string): number {
+    return this.sent.get(sessionId) ?? 0;
+  }
+
+  /** Live sessions first, then ended ones with how they ended. */
+  sessions(): SessionSummary[] {
+    return this.listSessions();
+  }
+
+  /** Requests being handled now (transfers included; /__sim/ excluded). */
+  get inFlight(): number {
+    return this.current;
+  }
+
+  /** Highest number of requests handled at once since start or the last reset(). */
+  get peakConcurrentRequests(): number {
+    return this.peak;
+  }
+
+  snapshot(): StatsSnapshot {
+    return {
+      calls: Object.fromEntries(this.callCounts),
+      bytesReceived: Object.fromEntries(this.received),
+      bytesSent: Object.fromEntries(this.sent),
+      sessions: this.sessions(),
+      inFlight: this.current,
+      peakConcurrentRequests: this.peak,
+    };
+  }
+
+  /** Zeroes counters and the peak (sessions are state, not counters, and stay). */
+  reset(): void {
+    this.callCounts.clear();
+    this.received.clear();
+    this.sent.clear();
+    this.peak = this.current;
+  }
+
+  // ---- used by the server ------------------------------------------------------------------
+  countCall(op: OperationName): void {
+    this.callCounts.set(op, this.calls(op) + 1);
+  }
+  addReceived(sessionId: string, n: number): void {
+    this.received.set(sessionId, this.bytesReceived(sessionId) + n);
+  }
+  addSent(sessionId: string, n: number): void {
+    this.sent.set(sessionId, this.bytesSent(sessionId) + n);
+  }
+  requestStarted(): void {
+    this.current++;
+    if (this.current > this.peak) this.peak = this.current;
+  }
+  requestEnded(): void {
+    this.current--;
+  }
+}

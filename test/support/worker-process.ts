@@ -1,0 +1,63 @@
+/**
+ * A real `clo worker` in its own process, so a test can SIGKILL it mid-transfer the
+ * way a crash or an OOM kill would, and start another.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { CloConfig } from '../../temporal.config';
+
+const CLO = resolve(__dirname, '../../bin/clo');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** SIGKILL: no graceful shutdown, no chance to report anything. */
+  kill: () => Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop: () => Promise<number | null>;
+}
+
+/** Writes `config` as a clo config file in `dir` and starts a worker process on it. */
+export async function startWorkerProcess(config: CloConfig, dir: string, name: string): Promise<WorkerProcess> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters, timeouts: config.timeouts }),
+    { mode: 0o600 },
+  );
+  const child = spawn(process.execPath, [CLO, 'worker'], {
+    env: { ...process.env, CLO_CONFIG_FILE: file, CLO_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`worker ${name} did not start:\n${out}`)), 60_000);
+    const check = () => {
+      if (out.includes('"msg":"worker started"')) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`worker ${name} exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    child,
+    output: () => out,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      return await exited;
+    },
+  };
+}
