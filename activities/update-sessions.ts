@@ -6,7 +6,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { isContentLibraryError, type ValidationResult } from './content-library';
-import { permanent } from './failures';
+import { permanent, sessionGone } from './failures';
+import { heartbeatWhile } from './heartbeat-while';
 import type { VCenterClients } from './vcenter-clients';
 
 /** Runs a call on an existing session, turning NotFound into SessionGone. */
@@ -15,7 +16,7 @@ async function onSession<T>(sessionId: string, call: () => Promise<T>): Promise<
     return await call();
   } catch (err) {
     if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
-      throw permanent('SessionGone', `update session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
+      throw sessionGone(sessionId);
     }
     throw err;
   }
@@ -98,7 +99,9 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
 
     /** Validates the session; missing or invalid files fail the saga (permanent `ValidationFailed`) with the server's reasons. */
     async validateUpdateSession(vcenter: string, sessionId: string): Promise<ValidationResult> {
-      const result = await onSession(sessionId, async () => vcenters.get(vcenter).validateUpdateSessionFiles(sessionId));
+      const result = await heartbeatWhile(async () =>
+        onSession(sessionId, async () => vcenters.get(vcenter).validateUpdateSessionFiles(sessionId)),
+      );
       if (result.has_errors || result.missing_files.length > 0 || result.invalid_files.length > 0) {
         throw permanent('ValidationFailed', `the server rejected the upload: ${describeValidation(result)}`, {
           missingFiles: result.missing_files,
@@ -115,7 +118,7 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     async completeUpdateSession(vcenter: string, sessionId: string): Promise<void> {
       const client = vcenters.get(vcenter);
       try {
-        await onSession(sessionId, async () => client.completeUpdateSession(sessionId));
+        await heartbeatWhile(async () => onSession(sessionId, async () => client.completeUpdateSession(sessionId)));
       } catch (err) {
         if (isContentLibraryError(err) && err.code === 'NOT_ALLOWED_IN_CURRENT_STATE') {
           const session = await client.getUpdateSession(sessionId);

@@ -9,7 +9,7 @@
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { isContentLibraryError, type ContentLibraryClient, type UpdateSessionFileInfo } from './content-library';
-import { permanent } from './failures';
+import { permanent, sessionGone } from './failures';
 import { createDigester, openRange, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
 
@@ -44,7 +44,7 @@ async function fileOnServer(
     return (await client.listUpdateSessionFiles(sessionId)).find((f) => f.name === name);
   } catch (err) {
     if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
-      throw permanent('SessionGone', `update session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
+      throw sessionGone(sessionId);
     }
     throw err;
   }
@@ -77,9 +77,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
           ...(sha1 ? { checksum_info: { algorithm: 'SHA1', checksum: sha1 } } : {}),
         });
       } catch (err) {
-        if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
-          throw permanent('SessionGone', `update session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
-        }
+        if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
         throw err;
       }
       if (!info.upload_endpoint) {
@@ -103,11 +101,12 @@ export function uploadFileActivities(vcenters: VCenterClients) {
           yield chunk;
         }
       }
-      const sent = await client.uploadToEndpoint(info.upload_endpoint, hashed(), {
-        size: size,
-        signal,
-        onProgress: beat,
-      });
+      const sent = await client
+        .uploadToEndpoint(info.upload_endpoint, hashed(), { size, signal, onProgress: beat })
+        .catch((err: unknown) => {
+          if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+          throw err;
+        });
       const digests = digester.digests();
       if (sent.bytes !== size) {
         throw new Error(`sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`);

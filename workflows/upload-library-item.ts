@@ -81,6 +81,12 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
   });
+  // validate and complete may take long on a big item; they heartbeat so a dead worker is noticed quickly.
+  const slow = proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+  });
   const keepAlive = proxyActivities<Activities>({
     startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
@@ -111,7 +117,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
   }
 
   try {
-    return await work.run(async () => upload(input, { control, transfer, keepAlive, keepAliveIntervalMs }, progress, setPhase, compensations));
+    return await work.run(async () => upload(input, { control, slow, transfer, keepAlive, keepAliveIntervalMs }, progress, setPhase, compensations));
   } catch (err) {
     const cancelled = isCancellation(err) && !budgetExceeded;
     const error = budgetExceeded
@@ -132,6 +138,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
 
 interface Proxies {
   control: Activities;
+  slow: Activities;
   transfer: Activities;
   keepAlive: Activities;
   keepAliveIntervalMs: number;
@@ -139,7 +146,7 @@ interface Proxies {
 
 async function upload(
   input: ParsedUploadInput,
-  { control, transfer, keepAlive, keepAliveIntervalMs }: Proxies,
+  { control, slow, transfer, keepAlive, keepAliveIntervalMs }: Proxies,
   progress: UploadProgress,
   setPhase: (phase: Phase) => void,
   compensations: Compensations,
@@ -240,9 +247,9 @@ async function upload(
         : [];
 
       setPhase('validating');
-      await control.validateUpdateSession(vcenter, sessionId);
+      await slow.validateUpdateSession(vcenter, sessionId);
       setPhase('completing');
-      await control.completeUpdateSession(vcenter, sessionId);
+      await slow.completeUpdateSession(vcenter, sessionId);
       await waitUntilDone(control, vcenter, sessionId);
       compensations.remove('session');
       await lease.stop();
