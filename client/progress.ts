@@ -30,13 +30,17 @@ export async function followProgress<T>(client: Client, handle: WorkflowHandle, 
     () => (finished = true),
     () => (finished = true),
   );
-  const bars = new MultiBar(
-    { format: ' {bar} {percentage}% | {name} | {value}/{total} bytes | {phase}', hideCursor: true, noTTYOutput: false },
-    Presets.shades_classic,
-  );
+  // Bars only on a terminal; scripts (--json, pipes) get just the result.
+  const show = !opts.quiet && Boolean(process.stderr.isTTY);
+  const bars = show
+    ? new MultiBar(
+        { format: ' {bar} {percentage}% | {name} | {value}/{total} bytes | {phase}', hideCursor: true },
+        Presets.shades_classic,
+      )
+    : undefined;
   const byName = new Map<string, SingleBar>();
   try {
-    while (!finished && !opts.quiet && process.stdout.isTTY) {
+    while (!finished && bars) {
       try {
         const progress: UploadProgress = await handle.query(progressQuery);
         const live = await heartbeatBytes(handle, client);
@@ -55,7 +59,7 @@ export async function followProgress<T>(client: Client, handle: WorkflowHandle, 
       await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     }
   } finally {
-    bars.stop();
+    bars?.stop();
   }
   return await result;
 }

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { uploadWorkflowId } from '../../client/upload';
+import { writeRandomFile } from '../fixtures/content';
+import { createTestLibrary, restClient } from '../support/library';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { stackInfo } from '../stack/stack-info';
+
+const CLO = resolve(__dirname, '../../bin/clo');
+
+async function clo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLO, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('clo upload', () => {
+  let dir: string;
+  let worker: TestWorker;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'clo-cli-'));
+    const config = testConfig();
+    worker = await startTestWorker(config);
+    const file = join(dir, 'clo.json');
+    await writeFile(file, JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters }));
+    env = { CLO_CONFIG_FILE: file };
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a path that does not exist with one line and exit code 2, starting nothing', async () => {
+    const { code, stderr } = await clo(['upload', '/nonexistent/photon.iso', '--library', 'lib', '--item', 'photon', '--vcenter', 'vcsim'], env);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^clo: \/nonexistent\/photon.iso does not exist/);
+    const id = uploadWorkflowId({ vcenter: 'vcsim', library: { name: 'lib' }, item: { name: 'photon' } });
+    await expect(worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('uploads a file into vcsim and prints the result as JSON with --wait --json', async () => {
+    const rest = restClient(stackInfo().vcsim.url);
+    const library = await createTestLibrary(rest, stackInfo().vcsim.datastore);
+    await rest.close();
+    const file = await writeRandomFile(join(dir, 'cli.iso'), 256 * 1024, 'cli');
+    const item = `cli-${randomUUID().slice(0, 6)}`;
+    const { code, stdout, stderr } = await clo(
+      ['upload', file.path, '--library', library.name, '--item', item, '--vcenter', 'vcsim', '--wait', '--json'],
+      env,
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const result = JSON.parse(stdout) as { files: Array<{ name: string; sha1: string }>; itemCreated: boolean };
+    expect(result.itemCreated).toBe(true);
+    expect(result.files).toEqual([expect.objectContaining({ name: 'cli.iso', sha1: file.sha1 })]);
+  });
+});
