@@ -49,7 +49,9 @@ export async function updateSessionStates(client: ContentLibraryClient, itemId?:
   const out: Record<string, string> = {};
   for (const id of await client.listUpdateSessions(itemId)) {
     try {
-      out[id] = (await client.getUpdateSession(id)).state;
+      // vcsim ignores the library_item_id filter: keep only this item's sessions.
+      const session = await client.getUpdateSession(id);
+      if (itemId === undefined || session.library_item_id === itemId) out[id] = session.state;
     } catch {
       // deleted between list and get
     }

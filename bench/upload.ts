@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:upload`: the upload saga against `curl -T` on the same server, in one
+ * run, on the simulator and on vcsim. Prints throughput of both and their ratio, the
+ * worker's peak RSS during the saga (VmHWM of the worker process), and the end-to-end
+ * time of a tiny single-file item (start to DONE).
+ *
+ *   BENCH_SIZE_MB   size of the big file (default 2048)
+ *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { ContentLibraryClient } from '../activities/content-library';
+import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
+import { startUpload } from '../client/upload';
+import { CloConfig } from '../temporal.config';
+import { writeRandomFile } from '../test/fixtures/content';
+import { startSimulator } from '../test/simulator';
+import { startWorkerProcess } from '../test/support/worker-process';
+
+const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
+const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
+const MiB = 1024 * 1024;
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** The baseline: one `curl -T` of the file to a fresh upload endpoint of the same server. */
+async function curlUpload(url: string, datastore: string, path: string): Promise<number> {
+  const rest = new ContentLibraryClient({ url, username: 'user', password: 'pass' });
+  try {
+    const lib = await rest.createLibrary({ name: `curl-${randomUUID().slice(0, 6)}`, datastore_id: datastore }, randomUUID());
+    const item = await rest.createLibraryItem({ library_id: lib, name: 'curl', type: 'file' }, randomUUID());
+    const session = await rest.createUpdateSession({ library_item_id: item }, randomUUID());
+    const info = await rest.addUpdateSessionFile(session, { name: 'big.bin', source_type: 'PUSH', size: SIZE });
+    const uri = rest.rewriteTransferUri(info.upload_endpoint!.uri);
+    // The session token travels in a header file so it never shows in `ps`.
+    const login = await fetch(`${url}/rest/com/vmware/cis/session`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
+    });
+    const token = ((await login.json()) as { value: string }).value;
+    const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
+    await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
+    const started = process.hrtime.bigint();
+    await promisify(execFile)('curl', ['-sS', '--fail', '-T', path, '-H', `@${headers}`, uri]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await rm(headers, { force: true });
+    await rest.cancelUpdateSession(session).catch(() => undefined);
+    return seconds;
+  } finally {
+    await rest.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'clo-bench-'));
+  const tools = await ensureTools();
+  const [temporal, vcsim, sim] = await Promise.all([
+    startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
+    startVcsim({ bin: tools.vcsim }),
+    startSimulator({ dataDir: join(dir, 'sim') }),
+  ]);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const rows: string[] = [];
+  try {
+    console.error(`writing a ${SIZE / MiB} MiB source file...`);
+    const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench');
+    const tiny = await writeRandomFile(join(dir, 'tiny.bin'), 1024, 'tiny');
+
+    for (const target of [
+      { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
+      { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
+    ]) {
+      const config = CloConfig.parse({
+        temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
+        vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
+        timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '30s' },
+      });
+      const worker = await startWorkerProcess(config, dir, `worker-${target.name}`);
+      try {
+        const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
+        const lib = await rest.createLibrary({ name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore }, randomUUID());
+        await rest.close();
+
+        console.error(`${target.name}: curl -T ...`);
+        const curlSeconds = await curlUpload(target.url, target.datastore, big.path);
+
+        console.error(`${target.name}: saga ...`);
+        const rssBefore = await peakRssMiB(worker.child.pid!);
+        const started = process.hrtime.bigint();
+        const handle = await startUpload(
+          client,
+          { vcenter: 'bench', library: { id: lib }, item: { name: 'big' }, source: { kind: 'file', path: big.path } },
+          { taskQueue: config.temporal.taskQueue, config },
+        );
+        await handle.result();
+        const sagaSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const rssPeak = await peakRssMiB(worker.child.pid!);
+
+        const tinyTimes: number[] = [];
+        for (let i = 0; i < TINY_RUNS; i++) {
+          const t0 = process.hrtime.bigint();
+          const h = await startUpload(
+            client,
+            { vcenter: 'bench', library: { id: lib }, item: { name: `tiny-${i}` }, source: { kind: 'file', path: tiny.path } },
+            { taskQueue: config.temporal.taskQueue, config },
+          );
+          await h.result();
+          tinyTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+        tinyTimes.sort((a, b) => a - b);
+        const curlRate = SIZE / MiB / curlSeconds;
+        const sagaRate = SIZE / MiB / sagaSeconds;
+        rows.push(
+          [
+            target.name.padEnd(10),
+            `${curlRate.toFixed(0)} MiB/s`.padStart(12),
+            `${sagaRate.toFixed(0)} MiB/s`.padStart(12),
+            (sagaRate / curlRate).toFixed(2).padStart(6),
+            `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(18),
+            `${tinyTimes[Math.floor(tinyTimes.length / 2)]!.toFixed(0)} ms`.padStart(9),
+          ].join(' | '),
+        );
+      } finally {
+        await worker.stop();
+      }
+    }
+  } finally {
+    await connection.close();
+    await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(`\nupload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
+  console.log(['target    ', '  curl -T   ', '    saga    ', 'ratio ', ' worker peak RSS  ', 'tiny item'].join(' | '));
+  for (const row of rows) console.log(row);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
