@@ -6,6 +6,7 @@
 import { loadConfig } from '../temporal.config';
 import { createLogger } from '../activities/logger';
 import { createWorker } from './create-worker';
+import { installRuntimeLogger } from './runtime-logger';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
@@ -14,6 +15,7 @@ export interface RunWorkerOptions {
 export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker');
+  installRuntimeLogger(logger.child({ component: 'temporal-sdk' }));
   const { worker, close } = await createWorker({ config, logger, ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}) });
   logger.info(
     { taskQueue: opts.taskQueue ?? config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address },

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../temporal.config';
+import { createLogger } from '../../activities/logger';
 import { createWorker } from '../../worker/create-worker';
+import { installRuntimeLogger } from '../../worker/runtime-logger';
 import { startDevStack, type DevStack } from '../dev-stack';
 
 /** Options shared by `clo dev` and `clo demo`. */
@@ -71,7 +73,11 @@ export function registerDev(program: Command): void {
 export async function startWorkerOn(stack: DevStack): Promise<() => Promise<void>> {
   process.env.CLO_CONFIG_FILE = stack.configFile;
   const config = loadConfig();
-  const { worker, close } = await createWorker({ config });
+  // The in-process worker logs warnings and errors only, so the stack's addresses stay readable.
+  const logger = createLogger('worker');
+  logger.level = process.env.CLO_LOG_LEVEL ?? 'warn';
+  installRuntimeLogger(logger);
+  const { worker, close } = await createWorker({ config, logger });
   const running = worker.run();
   console.log(`  worker         polling task queue ${config.temporal.taskQueue}`);
   return async () => {
