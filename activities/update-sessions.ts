@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { isContentLibraryError, type ValidationResult } from './content-library';
 import { permanent, sessionGone } from './failures';
 import { heartbeatWhile } from './heartbeat-while';
+import { countSession } from './metrics';
 import type { VCenterClients } from './vcenter-clients';
 
 /** Runs a call on an existing session, turning NotFound into SessionGone. */
@@ -40,7 +41,9 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     async createUpdateSession(vcenter: string, itemId: string, clientToken: string): Promise<string> {
       const client = vcenters.get(vcenter);
       try {
-        return await client.createUpdateSession({ library_item_id: itemId }, clientToken);
+        const sessionId = await client.createUpdateSession({ library_item_id: itemId }, clientToken);
+        countSession('update', 'created');
+        return sessionId;
       } catch (err) {
         if (isContentLibraryError(err) && err.code === 'RESOURCE_BUSY') {
           const holders = await activeUpdateSessions(client, itemId);
@@ -126,6 +129,7 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
         }
         throw err;
       }
+      countSession('update', 'completed');
     },
 
     /** State and error message of the session, for the saga's wait for DONE. */
@@ -141,6 +145,7 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     async failUpdateSession(vcenter: string, sessionId: string, message: string): Promise<void> {
       try {
         await vcenters.get(vcenter).failUpdateSession(sessionId, message.slice(0, 1000));
+        countSession('update', 'failed');
       } catch (err) {
         if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code)) return;
         throw err;
@@ -151,6 +156,7 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     async cancelUpdateSession(vcenter: string, sessionId: string): Promise<void> {
       try {
         await vcenters.get(vcenter).cancelUpdateSession(sessionId);
+        countSession('update', 'canceled');
       } catch (err) {
         if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code)) return;
         throw err;

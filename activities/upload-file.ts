@@ -10,6 +10,7 @@
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { isContentLibraryError, type ContentLibraryClient, type UpdateSessionFileInfo } from './content-library';
 import { permanent, sessionGone } from './failures';
+import { byteCounter, recordThroughput } from './metrics';
 import { createDigester, openRange, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
 
@@ -88,10 +89,13 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       const digester = createDigester(algorithms);
       const source = openRange(origin.path, origin.offset, origin.length, { signal });
       let lastBeat = 0;
+      const count = byteCounter('upload');
+      const started = Date.now();
       const beat = (bytesSent: number) => {
         const now = Date.now();
         if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < size) return;
         lastBeat = now;
+        count(bytesSent);
         heartbeat({ name: file.name, bytesSent, size: size, attempt } satisfies TransferHeartbeat);
       };
       beat(0);
@@ -126,6 +130,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       if (after?.status === 'ERROR') {
         throw new Error(`the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`);
       }
+      recordThroughput('upload', sent.bytes, (Date.now() - started) / 1000);
       return { name: file.name, size: size, sha1: digests.SHA1!, bytesSent: sent.bytes, resent, skipped: false };
     },
 

@@ -9,10 +9,9 @@ import type { CloConfig } from '../temporal.config';
 import { UploadInput, type UploadResult } from '../workflows/definitions/upload';
 import type { uploadLibraryItem } from '../workflows/upload-library-item';
 
-/** Raised before anything starts when the input is invalid; the message names each field. */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
-}
+import { InvalidInputError } from './errors';
+
+export { InvalidInputError };
 
 function refKey(ref: { id: string } | { name: string }): string {
   return 'id' in ref ? ref.id : `name:${ref.name}`;

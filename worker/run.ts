@@ -6,16 +6,21 @@
 import { loadConfig } from '../temporal.config';
 import { createLogger } from '../activities/logger';
 import { createWorker } from './create-worker';
-import { installRuntimeLogger } from './runtime-logger';
+import { installRuntime } from './runtime';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
+  /** Serve Prometheus metrics on host:port. */
+  metricsAddress?: string;
 }
 
 export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('worker');
-  installRuntimeLogger(logger.child({ component: 'temporal-sdk' }));
+  installRuntime({
+    logger: logger.child({ component: 'temporal-sdk' }),
+    ...(opts.metricsAddress ? { metricsAddress: opts.metricsAddress } : {}),
+  });
   const { worker, close } = await createWorker({ config, logger, ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}) });
   logger.info(
     { taskQueue: opts.taskQueue ?? config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address },

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../temporal.config';
 import { createLogger } from '../../activities/logger';
 import { createWorker } from '../../worker/create-worker';
-import { installRuntimeLogger } from '../../worker/runtime-logger';
+import { installRuntime } from '../../worker/runtime';
 import { startDevStack, type DevStack } from '../dev-stack';
 
 /** Options shared by `clo dev` and `clo demo`. */
@@ -76,7 +76,7 @@ export async function startWorkerOn(stack: DevStack): Promise<() => Promise<void
   // The in-process worker logs warnings and errors only, so the stack's addresses stay readable.
   const logger = createLogger('worker');
   logger.level = process.env.CLO_LOG_LEVEL ?? 'warn';
-  installRuntimeLogger(logger);
+  installRuntime({ logger });
   const { worker, close } = await createWorker({ config, logger });
   const running = worker.run();
   console.log(`  worker         polling task queue ${config.temporal.taskQueue}`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runWorker } from '../../worker/run';
+import { InvalidInputError } from '../errors';
 
 /** `clo worker`: poll the configured task queue until SIGINT/SIGTERM. */
 export function registerWorker(program: Command): void {
@@ -7,7 +8,14 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run a worker on the configured task queue (default content-library) until SIGINT/SIGTERM')
     .option('--task-queue <name>', 'task queue to poll (overrides CLO_TASK_QUEUE)')
-    .action(async (opts: { taskQueue?: string }) => {
-      await runWorker(opts.taskQueue ? { taskQueue: opts.taskQueue } : {});
+    .option('--metrics <host:port>', 'serve Prometheus metrics (the SDK\'s and clo\'s) at http://<host:port>/metrics')
+    .action(async (opts: { taskQueue?: string; metrics?: string }) => {
+      if (opts.metrics !== undefined && !/^[^\s:]+:\d+$/.test(opts.metrics)) {
+        throw new InvalidInputError(`--metrics: expected host:port, e.g. 127.0.0.1:9464 (got "${opts.metrics}")`);
+      }
+      await runWorker({
+        ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
+        ...(opts.metrics ? { metricsAddress: opts.metrics } : {}),
+      });
     });
 }

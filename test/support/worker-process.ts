@@ -19,14 +19,14 @@ export interface WorkerProcess {
 }
 
 /** Writes `config` as a clo config file in `dir` and starts a worker process on it. */
-export async function startWorkerProcess(config: CloConfig, dir: string, name: string): Promise<WorkerProcess> {
+export async function startWorkerProcess(config: CloConfig, dir: string, name: string, args: string[] = []): Promise<WorkerProcess> {
   const file = join(dir, `${name}.json`);
   await writeFile(
     file,
     JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters, timeouts: config.timeouts }),
     { mode: 0o600 },
   );
-  const child = spawn(process.execPath, [CLO, 'worker'], {
+  const child = spawn(process.execPath, [CLO, 'worker', ...args], {
     env: { ...process.env, CLO_CONFIG_FILE: file, CLO_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,8 @@
 /**
- * Routes the Temporal SDK's own logs (worker state, activity failures, workflow
- * logs) into the same structured pino output as ours, at a level the operator
- * chooses, instead of the SDK's default console format.
+ * The process-wide Temporal runtime: the SDK's own logs (worker state, activity
+ * failures, workflow logs) go into the same structured pino output as ours, and, when
+ * asked, its metrics — with clo's own (activities/metrics.ts) — are served for
+ * Prometheus at `http://<address>/metrics`.
  */
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
@@ -36,10 +37,20 @@ class PinoSdkLogger implements Logger {
   }
 }
 
-/** Installs the SDK runtime once per process with `logger`; later calls are no-ops. */
-export function installRuntimeLogger(logger: Pino): void {
+/** Options of {@link installRuntime}. */
+export interface RuntimeOptions {
+  logger: Pino;
+  /** host:port for the Prometheus endpoint, e.g. 127.0.0.1:9464. @default no metrics endpoint */
+  metricsAddress?: string;
+}
+
+/** Installs the SDK runtime once per process; later calls are no-ops. */
+export function installRuntime({ logger, metricsAddress }: RuntimeOptions): void {
   try {
-    Runtime.install({ logger: new PinoSdkLogger(logger) });
+    Runtime.install({
+      logger: new PinoSdkLogger(logger),
+      ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+    });
   } catch {
     // Already installed (a second worker in the same process): keep the first.
   }
