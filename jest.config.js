@@ -14,7 +14,7 @@ module.exports = {
     {
       ...common,
       displayName: 'stack',
-      testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/workflows/**/*.test.ts', '<rootDir>/test/cli/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/workflows/**/*.test.ts', '<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/web-ui/**/*.test.ts'],
       globalSetup: '<rootDir>/test/stack/global-setup.ts',
       globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
     },

@@ -9,6 +9,7 @@ cd "$root"
 
 bash scripts/ensure-deps.sh
 bash scripts/install-tools.sh >/dev/null
+bash scripts/ensure-chromium.sh
 
 echo "test: typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
