@@ -2,6 +2,7 @@
  * Structured JSON logs (pino) with secrets redacted at the source: session tokens,
  * Authorization and cookie headers, and passwords never reach the output.
  */
+import { activityInfo } from '@temporalio/activity';
 import pino, { type Logger } from 'pino';
 
 const REDACT_PATHS = [
@@ -24,4 +25,28 @@ export function createLogger(component: string): Logger {
     level: process.env.CLO_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   });
+}
+
+/**
+ * Wraps a logger so lines logged inside an activity carry its workflow and activity ids
+ * (the REST client is shared by all activities and knows nothing of Temporal).
+ */
+export function withActivityContext(base: { debug(obj: object, msg?: string): void }): { debug(obj: object, msg?: string): void } {
+  return {
+    debug(obj: object, msg?: string) {
+      let ids: Record<string, string> = {};
+      try {
+        const info = activityInfo();
+        ids = {
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          runId: info.workflowExecution?.runId ?? '',
+          activityId: info.activityId,
+          activityType: info.activityType,
+        };
+      } catch {
+        // Not inside an activity (start-up, tests): log without ids.
+      }
+      base.debug({ ...ids, ...obj }, msg);
+    },
+  };
 }
