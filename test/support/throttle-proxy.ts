@@ -37,8 +37,12 @@ export interface ThrottleProxy {
   close(): Promise<void>;
 }
 
-/** Proxies `target` (http://host:port) at `bytesPerSecond` each way. */
-export async function startThrottleProxy(target: string, bytesPerSecond: number): Promise<ThrottleProxy> {
+/** Proxies `target` (http://host:port) at `bytesPerSecond` each way; `tap` sees what clients send. */
+export async function startThrottleProxy(
+  target: string,
+  bytesPerSecond: number,
+  tap?: (fromClient: Buffer) => void,
+): Promise<ThrottleProxy> {
   const { hostname, port } = new URL(target);
   let rate = bytesPerSecond;
   const sockets = new Set<Socket>();
@@ -54,6 +58,7 @@ export async function startThrottleProxy(target: string, bytesPerSecond: number)
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
+    if (tap) client.on('data', tap);
     client.pipe(new Throttle(() => rate)).pipe(upstream);
     upstream.pipe(new Throttle(() => rate)).pipe(client);
   });

@@ -19,7 +19,13 @@ export interface WorkerProcess {
 }
 
 /** Writes `config` as a clo config file in `dir` and starts a worker process on it. */
-export async function startWorkerProcess(config: CloConfig, dir: string, name: string, args: string[] = []): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  config: CloConfig,
+  dir: string,
+  name: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<WorkerProcess> {
   const file = join(dir, `${name}.json`);
   await writeFile(
     file,
@@ -27,7 +33,7 @@ export async function startWorkerProcess(config: CloConfig, dir: string, name: s
     { mode: 0o600 },
   );
   const child = spawn(process.execPath, [CLO, 'worker', ...args], {
-    env: { ...process.env, CLO_CONFIG_FILE: file, CLO_LOG_LEVEL: 'info' },
+    env: { ...process.env, CLO_CONFIG_FILE: file, CLO_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
