@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Duration as milliseconds, or a string like `500ms`, `30s`, `5m`, `1h`. */
-const Duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+export const Duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
   if (!m) {

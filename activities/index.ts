@@ -5,9 +5,14 @@
  */
 import type { Client } from '@temporalio/client';
 import type { SmokeResult } from '../workflows/definitions/smoke';
+import { downloadFileActivities } from './download-files';
+import { downloadSessionActivities } from './download-sessions';
 import { withFailures } from './failures';
 import { libraryItemActivities } from './library-items';
 import { planActivities } from './plan-upload';
+import { reaperActivities } from './reaper';
+import { relayFileActivities } from './relay-file';
+import { syncActivities } from './sync';
 import { updateSessionActivities } from './update-sessions';
 import { uploadFileActivities } from './upload-file';
 import type { VCenterClients } from './vcenter-clients';
@@ -17,19 +22,26 @@ export interface ActivityDeps {
   vcenters: VCenterClients;
   /** For visibility queries (who owns a session); without it, take-over is unavailable. */
   temporal?: Client;
+  /** The task queue only this host's workers poll (download saga). @default `<activity's task queue>@<host name>` */
+  hostTaskQueue?: string;
 }
 
-export function createActivities({ vcenters, temporal }: ActivityDeps) {
+export function createActivities({ vcenters, temporal, hostTaskQueue }: ActivityDeps) {
   return withFailures({
     /** Lists the libraries of a configured vCenter (the smoke workflow's one step). */
     async listLibrariesOn(vcenter: string): Promise<SmokeResult> {
       const ids = await vcenters.get(vcenter).listLibraries();
       return { vcenter, libraryCount: ids.length };
     },
-    ...planActivities(),
+    ...planActivities(vcenters),
     ...libraryItemActivities(vcenters),
     ...updateSessionActivities(vcenters, temporal),
     ...uploadFileActivities(vcenters),
+    ...relayFileActivities(vcenters),
+    ...syncActivities(vcenters),
+    ...reaperActivities(vcenters, temporal),
+    ...downloadSessionActivities(vcenters),
+    ...downloadFileActivities(vcenters, hostTaskQueue ? { hostTaskQueue } : {}),
   });
 }
 

@@ -62,11 +62,13 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       const client = vcenters.get(vcenter);
       const signal = cancellationSignal();
 
+      // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
       const existing = await fileOnServer(client, sessionId, file.name);
-      if (existing && existing.status === 'READY' && (existing.size ?? existing.bytes_transferred) === size) {
+      const added = existing?.source_type === 'PUSH' ? existing : undefined;
+      if (added && added.status === 'READY' && (added.size ?? added.bytes_transferred) === size) {
         return { name: file.name, size: size, bytesSent: 0, resent: false, skipped: true };
       }
-      const resent = attempt > 1 && existing !== undefined;
+      const resent = attempt > 1 && added !== undefined;
 
       const sha1 = file.manifest?.algorithm === 'SHA1' ? file.manifest.hex.toLowerCase() : undefined;
       let info: UpdateSessionFileInfo;
@@ -139,7 +141,8 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       if (file.origin.kind !== 'url') throw permanent('InvalidPlan', `${file.name} is not a URL`);
       const client = vcenters.get(vcenter);
       const signal = cancellationSignal();
-      const existing = await fileOnServer(client, sessionId, file.name);
+      const listed = await fileOnServer(client, sessionId, file.name);
+      const existing = listed?.source_type === 'PULL' ? listed : undefined;
       const skipped = existing?.status === 'READY';
       if (!skipped && !(existing && ['TRANSFERRING', 'VALIDATING'].includes(existing.status))) {
         await client.addUpdateSessionFile(sessionId, {

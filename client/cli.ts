@@ -7,8 +7,15 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../temporal.config';
 import { registerDemo } from './commands/demo';
 import { registerDev } from './commands/dev';
+import { registerDownload } from './commands/download';
 import { registerUpload } from './commands/upload';
 import { registerWorker } from './commands/worker';
+import { registerCancel } from './commands/cancel';
+import { registerList } from './commands/list';
+import { registerReap } from './commands/reap';
+import { registerSchedule } from './commands/schedule';
+import { registerStatus } from './commands/status';
+import { registerSync } from './commands/sync';
 import { EXIT } from './exit-codes';
 
 export function buildProgram(): Command {
@@ -20,7 +27,14 @@ export function buildProgram(): Command {
   registerDev(program);
   registerDemo(program);
   registerUpload(program);
+  registerDownload(program);
   registerWorker(program);
+  registerStatus(program);
+  registerList(program);
+  registerCancel(program);
+  registerReap(program);
+  registerSchedule(program);
+  registerSync(program);
   return program;
 }
 
@@ -39,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError || (err instanceof Error && err.name === 'InvalidInputError')) {
       console.error(`clo: ${err.message}`);
       return EXIT.BAD_INPUT;
+    }
+    if (err instanceof Error && ['NotFoundError', 'WorkflowNotFoundError', 'ScheduleNotFoundError'].includes(err.name)) {
+      console.error(`clo: ${err.message}`);
+      return EXIT.NOT_FOUND;
     }
     console.error(`clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`);
     return EXIT.FAILURE;

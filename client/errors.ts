@@ -2,3 +2,8 @@
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
 }
+
+/** The named workflow or schedule does not exist. The CLI exits 3. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}

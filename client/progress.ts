@@ -6,7 +6,7 @@
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { progressQuery, type UploadProgress } from '../workflows/definitions/upload';
+import { progressQuery, type TransferProgress } from '../workflows/definitions/transfer';
 
 /** Live bytes per file name from the pending activities' last heartbeat. */
 async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<Map<string, number>> {
@@ -42,7 +42,7 @@ export async function followProgress<T>(client: Client, handle: WorkflowHandle, 
   try {
     while (!finished && bars) {
       try {
-        const progress: UploadProgress = await handle.query(progressQuery);
+        const progress: TransferProgress = await handle.query(progressQuery);
         const live = await heartbeatBytes(handle, client);
         for (const f of progress.files) {
           let bar = byName.get(f.name);

@@ -13,7 +13,8 @@ import { InvalidInputError } from './errors';
 
 export { InvalidInputError };
 
-function refKey(ref: { id: string } | { name: string }): string {
+/** How a library or item reference appears in a workflow id. */
+export function refKey(ref: { id: string } | { name: string }): string {
   return 'id' in ref ? ref.id : `name:${ref.name}`;
 }
 
@@ -48,7 +49,12 @@ export async function startUpload(
   opts: StartUploadOptions,
 ): Promise<WorkflowHandle<typeof uploadLibraryItem>> {
   const prepared = prepareUploadInput(input, opts.config);
-  const source = prepared.source.kind === 'url' ? prepared.source.url : prepared.source.path.split('/').pop();
+  const source =
+    prepared.source.kind === 'url'
+      ? prepared.source.url
+      : prepared.source.kind === 'library-item'
+        ? `${prepared.source.vcenter}:${prepared.source.itemId}`
+        : prepared.source.path.split('/').pop();
   const name = (r: { id: string } | { name: string }) => ('id' in r ? r.id : r.name);
   return await client.workflow.start<typeof uploadLibraryItem>('uploadLibraryItem', {
     taskQueue: opts.taskQueue,

@@ -2,11 +2,19 @@
  * Builds a Worker for the configured task queue: the bundled workflows plus the
  * activities, injected with one VCenterClients pool for the worker's life.
  * Used by `clo worker` and by the tests, so both run the same wiring.
+ *
+ * Beside it runs a second, activity-only Worker on this host's own task queue
+ * (`<taskQueue>@<host name>`, see hostTaskQueueFor). The download saga learns that
+ * queue when it starts and runs everything that touches the destination directory
+ * there (planning, each file's download, part-file cleanup), so a download retried
+ * after a crash lands on the disk that already holds its part file, and resumes.
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { hostTaskQueueFor } from '../activities/download-files';
 import { VCenterClients } from '../activities/vcenter-clients';
+import { withActivityContext } from '../activities/logger';
 import type { ContentLibraryLogger } from '../activities/content-library';
 import { temporalConnectionOptions, type CloConfig } from '../temporal.config';
 
@@ -25,38 +33,73 @@ export interface CreateWorkerOptions {
 
 export interface CloWorker {
   worker: Worker;
-  /** Closes what createWorker opened: vCenter sessions and, if it opened it, the connection. */
+  /**
+   * Polls {@link hostTaskQueue} with the same activities. It runs from creation until
+   * `close()`, whether or not `worker` is running, so callers need not manage it.
+   */
+  hostWorker: Worker;
+  /** This host's own task queue: `<taskQueue>@<host name>`. */
+  hostTaskQueue: string;
+  /** Stops the host worker and closes what createWorker opened: vCenter sessions and, if it opened it, the connection. */
   close: () => Promise<void>;
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker> {
   const { config } = opts;
   const connection = opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
-  const vcenters = new VCenterClients(config, opts.logger);
+  const vcenters = new VCenterClients(config, opts.logger ? withActivityContext(opts.logger) : undefined);
   // Activities ask visibility who owns a session (take-over, reaper): a plain client connection.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
-    ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ vcenters, temporal }),
+  const taskQueue = opts.taskQueue ?? config.temporal.taskQueue;
+  const hostTaskQueue = hostTaskQueueFor(taskQueue);
+  const activities = createActivities({ vcenters, temporal, hostTaskQueue });
+  const activityOptions = {
     // Transfers stream; a few at a time saturate a link without starving heartbeats.
     maxConcurrentActivityTaskExecutions: 8,
     // Cancellation reaches an activity only with a heartbeat the server sees; the SDK's
     // default throttle (80% of the heartbeat timeout) would delay an abort by tens of seconds.
     maxHeartbeatThrottleInterval: '1 second',
+  } as const;
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities,
+    ...activityOptions,
+    // A workflow cached on a worker that died waits this long before another worker takes its
+    // next task (SDK default 10 s). Saga histories are small, so a replay elsewhere is cheap.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
+  });
+  const hostWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: hostTaskQueue,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    activities,
+    ...activityOptions,
+  });
+  let hostFailure: Error | undefined;
+  const hostRun = hostWorker.run().catch((err: unknown) => {
+    // Without its host queue this worker cannot finish a download: stop it too, and report at close().
+    hostFailure = err instanceof Error ? err : new Error(String(err));
+    if (worker.getState() === 'RUNNING') worker.shutdown();
   });
   return {
     worker,
+    hostWorker,
+    hostTaskQueue,
     close: async () => {
+      if (hostWorker.getState() === 'RUNNING') hostWorker.shutdown();
+      await hostRun;
       await vcenters.close();
       await clientConnection.close();
       if (!opts.connection) await connection.close();
+      if (hostFailure !== undefined) throw hostFailure;
     },
   };
 }

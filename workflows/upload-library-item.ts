@@ -238,7 +238,9 @@ async function upload(
           const done: FileTransferResult =
             file.origin.kind === 'url'
               ? await transfer.pullFile(vcenter, sessionId, file)
-              : await transfer.pushFile(vcenter, sessionId, file);
+              : file.origin.kind === 'library-item'
+                ? await transfer.relayFile(vcenter, sessionId, file)
+                : await transfer.pushFile(vcenter, sessionId, file);
           entry.bytesSent = done.bytesSent;
           entry.state = done.skipped ? 'skipped' : 'done';
           progress.bytesSent += file.size ?? done.size;

@@ -19,6 +19,8 @@ export {
   PlannedFile,
   PlannedLocalFile,
   PlannedUrlFile,
+  PlannedRelayFile,
+  LibraryItemOrigin,
   SourcePlan,
   UrlOrigin,
 } from './plan-model';

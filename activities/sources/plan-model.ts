@@ -25,6 +25,19 @@ export const UrlOrigin = z.object({
 });
 export type UrlOrigin = z.infer<typeof UrlOrigin>;
 
+/** A file of an item in a library on a configured vCenter, relayed through the worker (download session → update session). */
+export const LibraryItemOrigin = z.object({
+  kind: z.literal('library-item'),
+  /** Configured vCenter connection name of the source. */
+  vcenter: z.string(),
+  itemId: z.string(),
+  /** The file's name in the source item. */
+  fileName: z.string(),
+  /** The source item's content version when planned; a relay that finds another one fails rather than mix versions. */
+  contentVersion: z.string().optional(),
+});
+export type LibraryItemOrigin = z.infer<typeof LibraryItemOrigin>;
+
 /** A file whose bytes the worker streams; its size is always known. */
 export const PlannedLocalFile = z.object({
   /** The item file name: a single path segment. */
@@ -48,13 +61,23 @@ export const PlannedUrlFile = z.object({
 });
 export type PlannedUrlFile = z.infer<typeof PlannedUrlFile>;
 
+/** A file relayed from another library item; its size is the source's. */
+export const PlannedRelayFile = z.object({
+  /** The item file name: a single path segment. */
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  origin: LibraryItemOrigin,
+  manifest: ManifestDigest.optional(),
+});
+export type PlannedRelayFile = z.infer<typeof PlannedRelayFile>;
+
 /** One file of the item to be; narrow with {@link isLocalFile}. */
-export const PlannedFile = z.union([PlannedLocalFile, PlannedUrlFile]);
+export const PlannedFile = z.union([PlannedLocalFile, PlannedUrlFile, PlannedRelayFile]);
 export type PlannedFile = z.infer<typeof PlannedFile>;
 
 /** Everything an upload will send, checked before any session is created. */
 export const SourcePlan = z.object({
-  kind: z.enum(['file', 'ovf', 'ova', 'url']),
+  kind: z.enum(['file', 'ovf', 'ova', 'url', 'library-item']),
   /** Suggested library item type: `ovf` for OVF/OVA, `iso` for `*.iso`, else `file`. */
   itemType: z.enum(['ovf', 'iso', 'file']),
   /** A human name for the source, e.g. `photon.ova`. */

@@ -4,6 +4,7 @@
  * so a bad source fails fast with a message that says what to fix.
  */
 import type { UploadSource } from '../../workflows/definitions/upload';
+import { SourceError } from './errors';
 import { planOva } from './ova';
 import { planOvf } from './ovf';
 import type { SourcePlan } from './plan-model';
@@ -16,6 +17,8 @@ export {
   PlannedFile,
   PlannedLocalFile,
   PlannedUrlFile,
+  PlannedRelayFile,
+  LibraryItemOrigin,
   SourcePlan,
   UrlOrigin,
 } from './plan-model';
@@ -31,5 +34,8 @@ export async function planSource(source: UploadSource): Promise<SourcePlan> {
       return planOva(source);
     case 'url':
       return planUrl(source);
+    case 'library-item':
+      // Planning it needs the source vCenter: the planUpload activity does it (activities/relay-file.ts).
+      throw new SourceError('SOURCE_NOT_FOUND', 'a library-item source is planned by the planUpload activity, on a worker');
   }
 }

@@ -32,7 +32,7 @@ export function sourceFromArgument(arg: string): UploadSource {
 }
 
 /** `--library lib-1` or `--library id:...`: ids are recognisable by their prefix; anything else is a name. */
-function ref(value: string): { id: string } | { name: string } {
+export function ref(value: string): { id: string } | { name: string } {
   return value.startsWith('id:') ? { id: value.slice(3) } : { name: value };
 }
 

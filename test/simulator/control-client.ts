@@ -9,6 +9,7 @@ import type {
   FaultDescription,
   HostileFileNameOptions,
   LatencyOptions,
+  LimitRateOptions,
   ResetTransferOptions,
 } from './faults';
 import type { StatsSnapshot } from './stats';
@@ -34,6 +35,7 @@ export interface SimulatorControl {
   corruptChecksum(o?: CorruptChecksumOptions): Promise<string>;
   hostileFileName(o?: HostileFileNameOptions): Promise<string>;
   disableRange(): Promise<string>;
+  limitRate(o: LimitRateOptions): Promise<string>;
   expireSession(sessionId: string): Promise<void>;
   invalidateLogins(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export function simulatorControl(baseUrl: string): SimulatorControl {
     corruptChecksum: (o) => fault('corrupt-checksum', o),
     hostileFileName: (o) => fault('hostile-file-name', o),
     disableRange: () => fault('disable-range'),
+    limitRate: (o) => fault('limit-rate', o),
     expireSession: async (id) => void (await call('POST', 'expire-session', { session_id: id })),
     invalidateLogins: async () => void (await call('POST', 'invalidate-logins', {})),
   };

@@ -204,6 +204,19 @@ describe('simulator: fault injection and observability', () => {
     });
   });
 
+  it('limitRate paces GET bodies at the given rate until cleared', async () => {
+    const { client, info } = await preparedDownload();
+    const uri = (await info('data.bin')).download_endpoint?.uri ?? '';
+    sim.faults.limitRate({ bytesPerSecond: CONTENT.length * 2, fileName: 'data.bin' });
+    let started = Date.now();
+    expect(await getBytes(uri, client.token ?? '')).toMatchObject({ status: 200, bytes: CONTENT.length });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    sim.faults.clear();
+    started = Date.now();
+    await getBytes(uri, client.token ?? '');
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
   it('counts calls, bytes per session, sessions with state, and peak concurrency', async () => {
     sim.stats.reset();
     const { client, sessionId, add } = await pushSession();

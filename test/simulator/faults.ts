@@ -66,6 +66,17 @@ export const HostileFileNameOptions = z.object({
 });
 export type HostileFileNameOptions = z.input<typeof HostileFileNameOptions>;
 
+/**
+ * Serve GET bodies (of `fileName`, or of any file) at no more than `bytesPerSecond` until cleared:
+ * a slow link at the source. Unlike a throttling proxy in front of the server, it leaves nothing
+ * queued in socket buffers, so bytes counted as sent are bytes the client could have received.
+ */
+export const LimitRateOptions = z.object({
+  bytesPerSecond: z.number().int().positive(),
+  fileName: z.string().optional(),
+});
+export type LimitRateOptions = z.input<typeof LimitRateOptions>;
+
 type Fault =
   | ({ type: 'reset-transfer' } & z.output<typeof ResetTransferOptions>)
   | ({ type: 'fail'; op: OperationName | '*'; kind: VapiErrorKind; status: number } & z.output<
@@ -75,7 +86,8 @@ type Fault =
   | ({ type: 'prepare-error' } & z.output<typeof FailPrepareOptions>)
   | ({ type: 'corrupt-checksum' } & z.output<typeof CorruptChecksumOptions>)
   | ({ type: 'hostile-file-name' } & z.output<typeof HostileFileNameOptions>)
-  | { type: 'disable-range' };
+  | { type: 'disable-range' }
+  | ({ type: 'limit-rate' } & z.output<typeof LimitRateOptions>);
 
 /** A registered fault as `list()` and `GET /__sim/faults` show it. */
 export type FaultDescription = Fault & { id: string; remaining: number | null };
@@ -152,6 +164,11 @@ export class Faults {
   /** Ignore Range headers (always 200 with the whole file, no Accept-Ranges) until cleared. */
   disableRange(): FaultHandle {
     return this.add({ type: 'disable-range' }, null);
+  }
+
+  /** Pace GET bodies at `bytesPerSecond` until cleared. */
+  limitRate(opts: LimitRateOptions): FaultHandle {
+    return this.add({ type: 'limit-rate', ...LimitRateOptions.parse(opts) }, null);
   }
 
   /** Expire an update or download session now, exactly as the idle timeout would. */
@@ -236,6 +253,12 @@ export class Faults {
     return e?.fault.type === 'hostile-file-name'
       ? { name: e.fault.name, content: e.fault.content }
       : undefined;
+  }
+
+  /** Bytes per second a GET of `fileName` may go at now, if limited. */
+  rateLimit(fileName: string): number | undefined {
+    const e = this.find((f) => f.type === 'limit-rate' && (f.fileName === undefined || f.fileName === fileName));
+    return e?.fault.type === 'limit-rate' ? e.fault.bytesPerSecond : undefined;
   }
 
   rangeDisabled(): boolean {

@@ -36,6 +36,7 @@ export type {
   FailPrepareOptions,
   CorruptChecksumOptions,
   HostileFileNameOptions,
+  LimitRateOptions,
 } from './faults';
 export type { Stats, StatsSnapshot, SessionSummary } from './stats';
 export type { VapiErrorKind, LocalizableMessage } from './errors';

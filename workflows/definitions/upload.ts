@@ -3,8 +3,11 @@
  * the progress query, and the phases it reports. Shared by the workflow, the activities
  * and the client; no I/O here.
  */
-import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
+import { AbsolutePath, Ref, TransferProgress } from './transfer';
+
+// Shared with the download saga; re-exported so upload callers keep one import.
+export { FileProgress, Phase, progressQuery } from './transfer';
 
 /** A checksum as the seeds' File.ChecksumInfo: algorithm SHA1 (default) or MD5, lowercase hex. */
 export const SourceChecksum = z.object({
@@ -12,11 +15,6 @@ export const SourceChecksum = z.object({
   checksum: z.string().regex(/^[0-9a-fA-F]+$/, { message: 'expected a hex digest' }),
 });
 export type SourceChecksum = z.infer<typeof SourceChecksum>;
-
-const AbsolutePath = z
-  .string()
-  .min(1)
-  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path on the worker host' });
 
 /** Where the item's content comes from. Paths are on the worker's host (or a shared mount). */
 export const UploadSource = z.discriminatedUnion('kind', [
@@ -37,11 +35,19 @@ export const UploadSource = z.discriminatedUnion('kind', [
     sslCertificateThumbprint: z.string().optional(),
     checksum: SourceChecksum.optional(),
   }),
+  /**
+   * An item of a library on a configured vCenter (the same or another): each file is relayed
+   * from a download session on that vCenter into the update session as one stream through
+   * the worker, never touching its disk.
+   */
+  z.object({
+    kind: z.literal('library-item'),
+    /** Configured vCenter connection name of the source. */
+    vcenter: z.string().min(1),
+    itemId: z.string().min(1),
+  }),
 ]);
 export type UploadSource = z.infer<typeof UploadSource>;
-
-/** A reference to a library or an item: by id, or by name. */
-const Ref = z.union([z.object({ id: z.string().min(1) }), z.object({ name: z.string().min(1) })]);
 
 export const UploadInput = z.object({
   /** Configured vCenter connection name; never credentials. */
@@ -81,40 +87,9 @@ export const UploadInput = z.object({
 export type UploadInput = z.input<typeof UploadInput>;
 export type ParsedUploadInput = z.infer<typeof UploadInput>;
 
-/** The phases a saga passes through; also the `CloPhase` search attribute. */
-export const Phase = z.enum([
-  'planning',
-  'creating-session',
-  'transferring',
-  'validating',
-  'completing',
-  'preparing',
-  'verifying',
-  'done',
-  'compensating',
-  'failed',
-]);
-export type Phase = z.infer<typeof Phase>;
-
-export const FileProgress = z.object({
-  name: z.string(),
-  size: z.number(),
-  bytesSent: z.number(),
-  state: z.enum(['pending', 'transferring', 'done', 'skipped', 'failed']),
-});
-export type FileProgress = z.infer<typeof FileProgress>;
-
-export const UploadProgress = z.object({
-  phase: Phase,
-  sessionId: z.string().optional(),
-  files: z.array(FileProgress),
-  totalBytes: z.number(),
-  bytesSent: z.number(),
-});
-export type UploadProgress = z.infer<typeof UploadProgress>;
-
-/** Current phase and per-file bytes of a transfer saga. */
-export const progressQuery = defineQuery<UploadProgress>('progress');
+/** The upload saga's progress: the shape every transfer saga reports (see TransferProgress). */
+export const UploadProgress = TransferProgress;
+export type UploadProgress = TransferProgress;
 
 export const UploadedFile = z.object({
   name: z.string(),

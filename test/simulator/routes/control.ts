@@ -9,7 +9,8 @@
  *   GET    /__sim/faults                       registered faults
  *   DELETE /__sim/faults[/<id>]                clear all / one
  *   POST   /__sim/faults/<kind>                kind: reset-transfer | fail | latency | fail-prepare |
- *                                              corrupt-checksum | hostile-file-name | disable-range  -> {id}
+ *                                              corrupt-checksum | hostile-file-name | disable-range |
+ *                                              limit-rate  -> {id}
  *   POST   /__sim/expire-session               {session_id}
  *   POST   /__sim/invalidate-logins
  */
@@ -33,6 +34,7 @@ const FAULTS: Record<string, (sim: SimContext, body: never) => FaultHandle> = {
   'corrupt-checksum': (sim, body) => sim.faults.corruptChecksum(body),
   'hostile-file-name': (sim, body) => sim.faults.hostileFileName(body),
   'disable-range': (sim) => sim.faults.disableRange(),
+  'limit-rate': (sim, body) => sim.faults.limitRate(body),
 };
 
 export function controlInfo(sim: SimContext): Record<string, unknown> {

@@ -244,8 +244,27 @@ async function get(ctx: RequestContext): Promise<typeof HANDLED> {
     // DS_EXPIRY: bytes flowing on a GET are download activity.
     sim.store.touch(session);
   };
+  // Pacing for the limit-rate fault, re-read every 100 ms at most so a test can change or clear it
+  // mid-body (a rate of 1 byte/s pauses the transfer).
+  let pace: { rate: number; from: number; bytes: number } | undefined;
+  const paced = async (n: number): Promise<void> => {
+    for (;;) {
+      const rate = sim.faults.rateLimit(file.name);
+      if (rate === undefined || stopped || res.destroyed) return void (pace = undefined);
+      if (pace?.rate !== rate) pace = { rate, from: Date.now(), bytes: 0 };
+      const wait = pace.from + ((pace.bytes + n) / rate) * 1000 - Date.now();
+      if (wait <= 0) {
+        pace.bytes += n;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 100)));
+    }
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (stopped || res.destroyed) break;
+      // A chunk goes out once the rate allows all of it.
+      await paced(chunk.length);
       if (stopped || res.destroyed) break;
       if (cutAt !== undefined && sent + chunk.length >= cutAt) {
         const part = chunk.subarray(0, cutAt - sent);

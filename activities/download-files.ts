@@ -1,0 +1,603 @@
+/**
+ * The host-local activities of the download saga: they touch the worker's disk, so the
+ * saga runs them on a task queue only this host polls (see {@link hostTaskQueueFor}),
+ * and a retry after a crash lands where the bytes already are.
+ *
+ * A download streams the endpoint's bytes into `<destination>/<name>.part`, hashing
+ * them on the way, and heartbeats. A retry continues from the bytes already on disk
+ * with a Range request, re-hashing that prefix from disk first, when the endpoint
+ * honours Range (told by the response, never assumed); when it does not (vcsim), the
+ * file starts over. After the last byte: fsync, compare with the server's size and
+ * checksum, rename into place. Memory stays at a few chunks whatever the file's size.
+ */
+import { constants, createReadStream, type Stats } from 'node:fs';
+import {
+  access,
+  link,
+  lstat,
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { selectFiles, type DownloadedFile, type ServerChecksum } from '../workflows/definitions/download';
+import {
+  errorFromTransport,
+  isContentLibraryError,
+  type ChecksumInfo,
+  type ContentLibraryClient,
+  type DownloadSessionFileInfo,
+  type TransferEndpoint,
+} from './content-library';
+import { assertSafeFileNames } from './download-sessions';
+import { permanent, sessionGone } from './failures';
+import { createDigester, openRange, type DigestAlgorithm } from './sources';
+import { unsafeNameReason } from './sources/names';
+import type { TransferHeartbeat } from './upload-file';
+import type { VCenterClients } from './vcenter-clients';
+
+/**
+ * The task queue only the workers of this host poll, derived from the shared queue.
+ * Two workers on one host share it, which is the point: either may resume the other's
+ * part files. The host name must survive a restart for a resume to find its queue.
+ */
+export function hostTaskQueueFor(taskQueue: string, host: string = hostname()): string {
+  return `${taskQueue}@${host}`;
+}
+
+/** What {@link downloadFileActivities}' planDownload checked and found. */
+export interface DownloadPlan {
+  /** The destination with symbolic links resolved; every later step uses this one. */
+  destination: string;
+  /** Selected item files, in the item's order. */
+  files: Array<{ name: string; size: number }>;
+  totalBytes: number;
+}
+
+/** Input of planDownload. */
+export interface PlanDownloadRequest {
+  vcenter: string;
+  itemId: string;
+  destination: string;
+  files?: string[];
+  overwrite: boolean;
+}
+
+/** Input of downloadFile. */
+export interface DownloadFileRequest {
+  vcenter: string;
+  sessionId: string;
+  itemId: string;
+  /** Resolved destination directory (from planDownload). */
+  destination: string;
+  name: string;
+  overwrite: boolean;
+}
+
+/** Heartbeat details: live progress, plus the result once the file is about to be renamed into place. */
+export interface DownloadHeartbeat extends TransferHeartbeat {
+  committed?: DownloadedFile;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+const SUFFIX = '.part';
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Creates the destination if needed and returns it with symbolic links resolved; refuses what cannot hold files. */
+async function resolveDestination(destination: string): Promise<string> {
+  const invalid = (why: string) =>
+    permanent('DestinationInvalid', `destination ${destination} ${why}`, { destination });
+  try {
+    await mkdir(destination, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw invalid('is not a directory');
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw invalid(`cannot be created on this worker host (${code})`);
+    throw err;
+  }
+  const real = await realpath(destination);
+  if (!(await stat(real)).isDirectory()) throw invalid('is not a directory');
+  try {
+    await access(real, constants.W_OK);
+  } catch {
+    throw invalid('is not writable by the worker');
+  }
+  return real;
+}
+
+/** `<dest>/<name>` and its part file, refusing a name that is not one safe path segment. */
+async function targetPaths(
+  destination: string,
+  name: string,
+): Promise<{ finalPath: string; partPath: string }> {
+  const why = unsafeNameReason(name);
+  const dest = await realpath(destination);
+  const finalPath = join(dest, name);
+  // The name check is the rule; the realpath comparison catches anything it might miss.
+  if (why || dirname(finalPath) !== dest) {
+    throw permanent(
+      'UnsafeFileName',
+      `refusing to write ${JSON.stringify(name)} into ${dest}: ${why ?? 'it leaves the directory'}`,
+    );
+  }
+  return { finalPath, partPath: finalPath + SUFFIX };
+}
+
+/** Writes all of `chunk` at `position` (a single write may be short). */
+async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < chunk.length;) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Durably records the directory entry a rename or link made. */
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the file itself is synced.
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Hashes bytes [0, length) of a file from disk into `digester`, streaming. */
+async function hashFromDisk(
+  path: string,
+  length: number,
+  digester: { update(chunk: Uint8Array): void },
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  let seen = 0;
+  for await (const chunk of openRange(path, 0, length, { signal }) as AsyncIterable<Buffer>) {
+    digester.update(chunk);
+    seen += chunk.length;
+    onBytes(seen);
+  }
+}
+
+/** The file's prepare info; a session that vanished is SessionGone. */
+async function sessionFile(
+  client: ContentLibraryClient,
+  sessionId: string,
+  name: string,
+): Promise<DownloadSessionFileInfo> {
+  try {
+    return await client.getDownloadSessionFile(sessionId, name);
+  } catch (err) {
+    if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+    throw err;
+  }
+}
+
+/** A response body to stream, from an HTTP(S) endpoint or, for DIRECT, a `file://` URI. */
+interface Source {
+  body: Readable;
+  /** False when the server sent the whole file although a range was asked for. */
+  rangeHonoured: boolean;
+}
+
+async function openSource(
+  client: ContentLibraryClient,
+  endpoint: TransferEndpoint,
+  start: number,
+  signal: AbortSignal,
+  sessionId: string,
+): Promise<Source | 'nothing-left'> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint.uri)?.[1]?.toLowerCase();
+  if (scheme === 'file') {
+    const path = fileURLToPath(endpoint.uri);
+    if (start >= (await stat(path)).size && start > 0) return 'nothing-left';
+    return { body: createReadStream(path, { start, signal }), rangeHonoured: true };
+  }
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw permanent(
+      'UnsupportedEndpoint',
+      `the server offered a ${scheme ?? 'schemeless'} endpoint, which this worker cannot read; use endpointType HTTPS`,
+    );
+  }
+  try {
+    const res = await client.downloadFromEndpoint(
+      endpoint,
+      start > 0 ? { range: { start }, signal } : { signal },
+    );
+    return { body: res.body, rangeHonoured: res.rangeHonoured };
+  } catch (err) {
+    // Asked for bytes from the end of the file: the part file already holds all of it.
+    if (start > 0 && isContentLibraryError(err) && err.status === 416) return 'nothing-left';
+    if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+    throw err;
+  }
+}
+
+interface Fetched {
+  size: number;
+  digests: Partial<Record<DigestAlgorithm, string>>;
+  resumedFrom: number;
+  bytesFetched: number;
+  discardedBytes: number;
+}
+
+/** Brings the part file up to the whole file: resumes or starts over, hashes every byte, fsyncs. */
+async function fetchInto(opts: {
+  client: ContentLibraryClient;
+  endpoint: TransferEndpoint;
+  partPath: string;
+  expectedSize: number | undefined;
+  algorithms: DigestAlgorithm[];
+  signal: AbortSignal;
+  sessionId: string;
+  beat: (bytes: number) => void;
+}): Promise<Fetched> {
+  const { partPath, expectedSize, signal, beat } = opts;
+  // O_NOFOLLOW: a symbolic link planted at the part file's name must not redirect the bytes.
+  const fh = await open(partPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    let start = (await fh.stat()).size;
+    let discardedBytes = 0;
+    if (expectedSize !== undefined && start > expectedSize) {
+      discardedBytes += start;
+      await fh.truncate(0);
+      start = 0;
+    }
+    const digester = createDigester(opts.algorithms);
+    const source =
+      expectedSize !== undefined && start > 0 && start === expectedSize
+        ? 'nothing-left'
+        : await openSource(opts.client, opts.endpoint, start, signal, opts.sessionId);
+    try {
+      if (source !== 'nothing-left' && !source.rangeHonoured) {
+        // The whole file is coming from byte 0 (vcsim ignores Range): start the part file over.
+        log.info('the endpoint ignored Range; downloading the whole file again', {
+          partPath,
+          discarded: start,
+        });
+        discardedBytes += start;
+        await fh.truncate(0);
+        start = 0;
+      }
+      // The hash must cover the whole file, so a resumed file's prefix is re-read from disk first
+      // (the response waits meanwhile, held back by its stream's back-pressure).
+      const prefix = start;
+      if (prefix > 0) await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
+      let offset = start;
+      let bytesFetched = 0;
+      if (source !== 'nothing-left') {
+        try {
+          for await (const chunk of source.body as AsyncIterable<Buffer>) {
+            digester.update(chunk);
+            await writeAll(fh, chunk, offset);
+            offset += chunk.length;
+            bytesFetched += chunk.length;
+            beat(offset);
+          }
+        } catch (err) {
+          if (signal.aborted) throw signal.reason;
+          throw errorFromTransport(err, 'downloadFromEndpoint');
+        }
+      }
+      await fh.sync();
+      return { size: offset, digests: digester.digests(), resumedFrom: start, bytesFetched, discardedBytes };
+    } finally {
+      // Consumed, or abandoned on an error: either way release the connection.
+      if (source !== 'nothing-left') source.body.destroy();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** What the server says the file should be: from the session file (the checksum appears once downloaded), else the item. */
+async function expectedOf(
+  client: ContentLibraryClient,
+  req: DownloadFileRequest,
+  before: DownloadSessionFileInfo,
+): Promise<{ size?: number; checksum?: ChecksumInfo }> {
+  const after = await sessionFile(client, req.sessionId, req.name);
+  let size = after.size ?? before.size;
+  let checksum = after.checksum_info ?? before.checksum_info;
+  if (checksum === undefined || size === undefined) {
+    // A file finished in a later session than it started (resumed after the first expired) is not
+    // "downloaded" in the session's eyes, and vcsim never sets these: ask the item itself, as long
+    // as it still has the content the session snapshotted.
+    const [session, item] = await Promise.all([
+      client.getDownloadSession(req.sessionId),
+      client.getLibraryItem(req.itemId),
+    ]);
+    const snapshot = session.library_item_content_version;
+    if (!snapshot || !item.content_version || snapshot === item.content_version) {
+      const file = await client.getLibraryItemFile(req.itemId, req.name);
+      size ??= file.size > 0 || file.cached ? file.size : undefined;
+      checksum ??= file.checksum_info;
+    }
+  }
+  return { ...(size !== undefined ? { size } : {}), ...(checksum ? { checksum } : {}) };
+}
+
+type Verdict =
+  | { ok: true; verifiedBy: 'checksum' | 'size'; serverChecksum?: ServerChecksum }
+  | { ok: false; type: 'ChecksumMismatch' | 'SizeMismatch' | 'Unverifiable'; message: string };
+
+async function verify(
+  client: ContentLibraryClient,
+  req: DownloadFileRequest,
+  before: DownloadSessionFileInfo,
+  partPath: string,
+  fetched: Fetched,
+  signal: AbortSignal,
+  beat: (bytes: number) => void,
+): Promise<Verdict> {
+  const expected = await expectedOf(client, req, before);
+  if (expected.size !== undefined && expected.size !== fetched.size) {
+    return {
+      ok: false,
+      type: 'SizeMismatch',
+      message: `${req.name}: downloaded ${fetched.size} bytes, but the server says the file has ${expected.size}`,
+    };
+  }
+  if (expected.checksum) {
+    const algorithm = expected.checksum.algorithm ?? 'SHA1';
+    let actual = fetched.digests[algorithm];
+    if (actual === undefined) {
+      // An algorithm not hashed inline (the server named it only after the download): read the file again.
+      const digester = createDigester([algorithm]);
+      await hashFromDisk(partPath, fetched.size, digester, signal, () => beat(fetched.size));
+      actual = digester.digests()[algorithm];
+    }
+    const serverChecksum = { algorithm, checksum: expected.checksum.checksum.toLowerCase() };
+    if (actual !== serverChecksum.checksum) {
+      return {
+        ok: false,
+        type: 'ChecksumMismatch',
+        message: `${req.name}: the ${algorithm} of the downloaded file is ${actual}, but the server says ${serverChecksum.checksum}`,
+      };
+    }
+    return { ok: true, verifiedBy: 'checksum', serverChecksum };
+  }
+  if (expected.size === undefined) {
+    return {
+      ok: false,
+      type: 'Unverifiable',
+      message: `${req.name}: the server gave neither a size nor a checksum to verify it against`,
+    };
+  }
+  return { ok: true, verifiedBy: 'size' };
+}
+
+/** Moves the verified part file into place; without `overwrite` never replaces a file that appeared meanwhile. */
+async function commit(partPath: string, finalPath: string, overwrite: boolean): Promise<void> {
+  if (overwrite) {
+    await rename(partPath, finalPath);
+  } else {
+    try {
+      // link() fails if the name exists, atomically: a no-clobber rename.
+      await link(partPath, finalPath);
+      await unlink(partPath);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw fileExists([finalPath]);
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+      // No hard links on this filesystem: check, then rename.
+      if (await lstatOrUndefined(finalPath)) throw fileExists([finalPath]);
+      await rename(partPath, finalPath);
+    }
+  }
+  await syncDirectory(dirname(finalPath));
+}
+
+function fileExists(paths: string[]) {
+  return permanent(
+    'FileExists',
+    `${paths.join(', ')} already exist${paths.length === 1 ? 's' : ''}; set overwrite: true (clo download --overwrite) to replace ${
+      paths.length === 1 ? 'it' : 'them'
+    }`,
+    { paths },
+  );
+}
+
+export function downloadFileActivities(vcenters: VCenterClients, opts: { hostTaskQueue?: string } = {}) {
+  return {
+    /** The task queue of this worker's host, where the saga runs everything that touches the destination. */
+    hostTaskQueue(): Promise<string> {
+      return Promise.resolve(opts.hostTaskQueue ?? hostTaskQueueFor(activityInfo().taskQueue));
+    },
+
+    /**
+     * Checks everything checkable before a session exists: the destination (created if
+     * missing), the item's files and the filter, safe names, and files already in the way.
+     */
+    async planDownload(req: PlanDownloadRequest): Promise<DownloadPlan> {
+      const destination = await resolveDestination(req.destination);
+      let listed;
+      try {
+        listed = await vcenters.get(req.vcenter).listLibraryItemFiles(req.itemId);
+      } catch (err) {
+        if (isContentLibraryError(err) && err.code === 'NOT_FOUND') {
+          throw permanent(
+            'ItemNotFound',
+            `library item ${req.itemId} does not exist on vCenter "${req.vcenter}"`,
+          );
+        }
+        throw err;
+      }
+      // vcsim lists a file once per upload of it.
+      const sizes = new Map(listed.map((f) => [f.name, f.size]));
+      const names = [...sizes.keys()];
+      assertSafeFileNames(names, `library item ${req.itemId}`);
+      if (names.length === 0) throw permanent('NothingToDownload', `library item ${req.itemId} has no files`);
+      const { selected, unmatched } = selectFiles(names, req.files);
+      if (unmatched.length > 0) {
+        throw permanent(
+          'NoSuchFile',
+          `no file of library item ${req.itemId} matches ${unmatched.map((u) => JSON.stringify(u)).join(', ')}; ` +
+            `its files are ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+        );
+      }
+      const clash = selected.find((n) => selected.includes(n + SUFFIX));
+      if (clash !== undefined) {
+        throw permanent(
+          'UnsafeFileName',
+          `the item has both ${JSON.stringify(clash)} and ${JSON.stringify(clash + SUFFIX)}; the first one's part file would overwrite the second. Download them separately with files.`,
+        );
+      }
+      const inTheWay: string[] = [];
+      for (const name of selected) {
+        const existing = await lstatOrUndefined(join(destination, name));
+        if (!existing) continue;
+        if (existing.isDirectory()) {
+          throw permanent(
+            'DestinationInvalid',
+            `${join(destination, name)} is a directory; it cannot be replaced by a file`,
+          );
+        }
+        inTheWay.push(join(destination, name));
+      }
+      if (inTheWay.length > 0 && !req.overwrite) throw fileExists(inTheWay);
+      const files = selected.map((name) => ({ name, size: sizes.get(name) ?? 0 }));
+      return { destination, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+    },
+
+    /** Downloads one file of a prepared session into the destination, verified; see the file comment. */
+    async downloadFile(req: DownloadFileRequest): Promise<DownloadedFile> {
+      const info = activityInfo();
+      const attempt = info.attempt;
+      const previous = info.heartbeatDetails as DownloadHeartbeat | undefined;
+      const signal = cancellationSignal();
+      const client = vcenters.get(req.vcenter);
+      const { finalPath, partPath } = await targetPaths(req.destination, req.name);
+
+      // Heartbeats run on a timer, not on arriving bytes: they say this worker is alive (a
+      // stalled server is the transfer idle timeout's business). Otherwise a slow stretch could
+      // time the attempt out and start a second one writing the same part file.
+      let details: DownloadHeartbeat = { name: req.name, bytesSent: 0, size: 0, attempt };
+      const beat = (bytes: number, committed?: DownloadedFile): void => {
+        details = { ...details, bytesSent: bytes, ...(committed ? { committed } : {}) };
+        if (committed) heartbeat(details);
+      };
+      heartbeat(details);
+      const ticker = setInterval(() => heartbeat(details), HEARTBEAT_EVERY_MS);
+
+      try {
+        const part = await lstatOrUndefined(partPath);
+        const final = await lstatOrUndefined(finalPath);
+        // A worker that died between the rename and reporting back left a finished file: keep it.
+        const committed = previous?.committed;
+        if (committed && !part && final?.isFile() && final.size === committed.size) {
+          const digester = createDigester(['SHA1']);
+          await hashFromDisk(finalPath, final.size, digester, signal, () => beat(final.size));
+          if (digester.digests().SHA1 === committed.sha1) return committed;
+        }
+        if (final && !req.overwrite) throw fileExists([finalPath]);
+        if (part && !part.isFile()) {
+          throw permanent(
+            'UnsafeFileName',
+            `${partPath} exists and is not a regular file; remove it to download ${req.name}`,
+          );
+        }
+
+        const before = await sessionFile(client, req.sessionId, req.name);
+        if (before.status !== 'PREPARED' || !before.download_endpoint) {
+          throw new Error(
+            `${req.name} is ${before.status}, not PREPARED, in download session ${req.sessionId}`,
+          );
+        }
+        details.size = before.size ?? 0;
+        // SHA-1 always (the result reports it); the server's algorithm too when it is known already.
+        const known = before.checksum_info?.algorithm;
+        const algorithms: DigestAlgorithm[] = known && known !== 'SHA1' ? ['SHA1', known] : ['SHA1'];
+
+        let discardedBytes = 0;
+        for (let pass = 1; ; pass++) {
+          const fetched = await fetchInto({
+            client,
+            endpoint: before.download_endpoint,
+            partPath,
+            expectedSize: before.size,
+            algorithms,
+            signal,
+            sessionId: req.sessionId,
+            beat,
+          });
+          discardedBytes += fetched.discardedBytes;
+          const verdict = await verify(client, req, before, partPath, fetched, signal, beat);
+          if (verdict.ok) {
+            const result: DownloadedFile = {
+              name: req.name,
+              path: finalPath,
+              size: fetched.size,
+              sha1: fetched.digests.SHA1!,
+              ...(verdict.serverChecksum ? { serverChecksum: verdict.serverChecksum } : {}),
+              verifiedBy: verdict.verifiedBy,
+              resumed: fetched.resumedFrom > 0,
+              resumedFrom: fetched.resumedFrom,
+              discardedBytes,
+              bytesFetched: fetched.bytesFetched,
+              sessionId: req.sessionId,
+            };
+            beat(fetched.size, result);
+            await commit(partPath, finalPath, req.overwrite);
+            return result;
+          }
+          if (fetched.resumedFrom > 0 && pass === 1) {
+            // The kept prefix may be what is wrong (a host crash can leave unwritten pages): once, start over.
+            log.warn('a resumed download failed its check; downloading the whole file again', {
+              name: req.name,
+              reason: verdict.message,
+            });
+            discardedBytes += fetched.size;
+            await rm(partPath, { force: true });
+            continue;
+          }
+          await rm(partPath, { force: true });
+          throw permanent(verdict.type, verdict.message, { name: req.name });
+        }
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        throw err;
+      } finally {
+        clearInterval(ticker);
+      }
+    },
+
+    /** Compensation: removes the part files of these names (never anything else) from the destination. */
+    async removePartFiles(destination: string, names: string[]): Promise<string[]> {
+      const removed: string[] = [];
+      let dest: string;
+      try {
+        dest = await realpath(destination);
+      } catch {
+        return removed;
+      }
+      for (const name of names) {
+        if (unsafeNameReason(name)) continue;
+        const partPath = join(dest, name + SUFFIX);
+        const st = await lstatOrUndefined(partPath);
+        if (!st?.isFile()) continue;
+        await rm(partPath, { force: true });
+        removed.push(partPath);
+      }
+      return removed;
+    },
+  };
+}

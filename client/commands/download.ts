@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../temporal.config';
+import type { DownloadInput } from '../../workflows/definitions/download';
+import { connectClient } from '../connection';
+import { startDownload } from '../download';
+import { followProgress } from '../progress';
+import { ref } from './upload';
+
+interface DownloadOptions {
+  library: string;
+  item: string;
+  dest: string;
+  vcenter: string;
+  files?: string;
+  overwrite?: boolean;
+  direct?: boolean;
+  concurrency?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** `clo download --library L --item I --dest DIR`: starts the download saga (and with --wait, follows it). */
+export function registerDownload(program: Command): void {
+  program
+    .command('download')
+    .description(
+      'download the files of a library item into a directory on the worker host (as the downloadLibraryItem saga)',
+    )
+    .requiredOption('--library <name|id:ID>', 'source library, by name or id:<id>')
+    .requiredOption('--item <name|id:ID>', 'source item, by name or id:<id>')
+    .requiredOption(
+      '--dest <dir>',
+      'directory on the worker host (relative paths resolve against this shell, for a worker on this machine)',
+    )
+    .option('--vcenter <name>', 'configured vCenter connection', 'default')
+    .option('--files <names>', 'only these files: comma-separated names or patterns with * and ?')
+    .option('--overwrite', 'replace files that already exist in the destination')
+    .option(
+      '--direct',
+      'ask for DIRECT (storage) endpoints instead of HTTPS; the worker must see the storage as file://',
+    )
+    .option('--concurrency <n>', 'files downloaded at once', '2')
+    .option('--wait', 'follow progress and print the result')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: DownloadOptions) => {
+      const config = loadConfig();
+      const files = opts.files
+        ?.split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== '');
+      const input: DownloadInput = {
+        vcenter: opts.vcenter,
+        library: ref(opts.library),
+        item: ref(opts.item),
+        destination: resolve(opts.dest),
+        ...(files && files.length > 0 ? { files } : {}),
+        overwrite: Boolean(opts.overwrite),
+        endpointType: opts.direct ? 'DIRECT' : 'HTTPS',
+        options: { fileConcurrency: Number(opts.concurrency ?? 2) },
+      };
+      const { client, close } = await connectClient(config);
+      try {
+        const handle = await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config });
+        if (!opts.wait) {
+          console.log(
+            opts.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,
+          );
+          return;
+        }
+        const result = await followProgress(client, handle, { quiet: Boolean(opts.json) });
+        console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
+      } finally {
+        await close();
+      }
+    });
+}

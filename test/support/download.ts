@@ -1,0 +1,94 @@
+/** Helpers for the download saga's tests: what landed on disk, and which download sessions are left. */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import type { Target } from './targets';
+
+/** SHA-1 of a file, streamed. */
+export async function sha1OfFile(path: string): Promise<string> {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** Names in a directory, sorted ([] when it does not exist). */
+export async function listDir(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+/** Ids of the download sessions the server still has (vcsim ignores the item filter, so ask for all). */
+export async function liveDownloadSessions(rest: ContentLibraryClient): Promise<string[]> {
+  return await rest.listDownloadSessions();
+}
+
+/** How many download sessions the target has created so far (simulator: its call counter; vcsim: live ones). */
+export async function downloadSessionCreates(target: Target, rest: ContentLibraryClient): Promise<number> {
+  return target.sim
+    ? target.sim.stats.calls('downloadsession.create')
+    : (await liveDownloadSessions(rest)).length;
+}
+
+/** The ApplicationFailure under a WorkflowFailedError (directly, or under an ActivityFailure). */
+export function failureOf(err: unknown): { type?: string; message: string; name?: string } {
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause = (err as WorkflowFailedError).cause as
+    { type?: string; message: string; cause?: unknown } | undefined;
+  if (cause && cause.type === undefined && cause.cause) cause = cause.cause as typeof cause;
+  return cause ?? { message: '' };
+}
+
+/** Polls `check` every 50 ms until it holds. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Bytes the pending download of `name` has reported in its heartbeat (0 when none is pending). */
+export async function heartbeatBytes(client: Client, handle: WorkflowHandle, name: string): Promise<number> {
+  const { raw } = await handle.describe();
+  for (const pending of raw.pendingActivities ?? []) {
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{
+      name?: string;
+      bytesSent?: number;
+    }>(payload);
+    if (detail.name === name) return detail.bytesSent ?? 0;
+  }
+  return 0;
+}
+
+/**
+ * Puts a local file into a new item straight through the REST client, at full speed and
+ * without a worker (tests whose workers are processes with throttled transfers).
+ */
+export async function putItem(
+  rest: ContentLibraryClient,
+  libraryId: string,
+  itemName: string,
+  path: string,
+  size: number,
+): Promise<string> {
+  const itemId = await rest.createLibraryItem({ library_id: libraryId, name: itemName }, randomUUID());
+  const sessionId = await rest.createUpdateSession({ library_item_id: itemId }, randomUUID());
+  const name = path.split('/').pop()!;
+  const info = await rest.addUpdateSessionFile(sessionId, { name, source_type: 'PUSH', size });
+  await rest.uploadToEndpoint(info.upload_endpoint!, createReadStream(path), { size });
+  await rest.completeUpdateSession(sessionId);
+  // vcsim finishes `complete` in a goroutine.
+  await waitFor(
+    'the update session to be DONE',
+    async () => (await rest.getUpdateSession(sessionId)).state === 'DONE',
+    30_000,
+  );
+  return itemId;
+}

@@ -1,0 +1,187 @@
+/**
+ * Worker crashes: two real `clo worker` processes on this host; the one running a 200 MB
+ * download is SIGKILLed mid-file, and the other finishes it. On the simulator, which
+ * honours Range, the retry resumes from the part file and the server sends almost
+ * nothing twice; on vcsim, which ignores Range, it starts that file over. Either way the
+ * file equals the original, no part file is left and the session is gone.
+ *
+ * One pair of worker processes serves both servers (a process takes seconds to start);
+ * the killed one is replaced in the background for the next test.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startDownload } from '../../client/download';
+import type { CloConfig } from '../../temporal.config';
+import { writeRandomFile, type ExpectedFile } from '../fixtures/content';
+import {
+  heartbeatBytes,
+  listDir,
+  liveDownloadSessions,
+  putItem,
+  sha1OfFile,
+  waitFor,
+} from '../support/download';
+import { createTestLibrary, restClient } from '../support/library';
+import { startTarget, type Target } from '../support/targets';
+import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { testConfig } from '../stack/harness';
+import { stackInfo } from '../stack/stack-info';
+
+const BIG = 200 * 1024 * 1024;
+const SLOW = 24 * 1024 * 1024;
+const FAST = 1024 * 1024 * 1024;
+
+interface Server {
+  target: Target;
+  rest: ContentLibraryClient;
+  libraryId: string;
+  itemId: string;
+}
+
+describe('downloadLibraryItem survives a killed worker', () => {
+  const servers = {} as Record<'vcsim' | 'simulator', Server>;
+  let proxy: ThrottleProxy;
+  let dir: string;
+  let config: CloConfig;
+  let connection: Connection;
+  let client: Client;
+  let big: ExpectedFile;
+  let workers: Array<Promise<WorkerProcess>> = [];
+
+  beforeAll(async () => {
+    const [vcsim, simulator] = await Promise.all([startTarget('vcsim'), startTarget('simulator')]);
+    proxy = await startThrottleProxy(vcsim.url, FAST);
+    // vcsim cannot pace its transfers, so a throttling proxy slows the wire. The simulator paces
+    // its GETs at the source instead (faults.limitRate): a proxy holds megabytes in its sockets'
+    // buffers (64 KB segments on loopback), which a kill loses and the server counts as sent.
+    config = testConfig({
+      vcsim: { url: vcsim.url, username: 'user', password: 'pass', transferUrl: proxy.url },
+      simulator: { url: simulator.url, username: 'user', password: 'pass' },
+    });
+    // Quick failover: a killed worker's download is retried 3 s after its last heartbeat.
+    config.timeouts.heartbeatTimeoutMs = 3000;
+    config.timeouts.keepAliveIntervalMs = 2000;
+    dir = await mkdtemp(join(tmpdir(), 'clo-download-kill-'));
+    connection = await Connection.connect({ address: stackInfo().temporalAddress });
+    client = new Client({ connection, namespace: stackInfo().namespace });
+    workers = [startWorkerProcess(config, dir, 'a'), startWorkerProcess(config, dir, 'b')];
+    big = await writeRandomFile(join(dir, 'big.img'), BIG, 'download-kill');
+    for (const [name, target] of [
+      ['vcsim', vcsim],
+      ['simulator', simulator],
+    ] as const) {
+      const rest = restClient(target.url);
+      const library = await createTestLibrary(rest, target.datastore);
+      const itemId = await putItem(rest, library.id, `big-${randomUUID().slice(0, 6)}`, big.path, big.size);
+      servers[name] = { target, rest, libraryId: library.id, itemId };
+    }
+    await Promise.all(workers);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map(async (w) => (await w.catch(() => undefined))?.kill()));
+    await connection?.close();
+    await proxy?.close();
+    for (const s of Object.values(servers)) {
+      await s.rest.close();
+      await s.target.close();
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const identity = (w: WorkerProcess) => `${w.child.pid}@${hostname()}`;
+
+  it.each([
+    [
+      'simulator',
+      'resumes a 200 MB download by Range on another worker after the first is SIGKILLed mid-file, re-fetching under 1%',
+    ],
+    [
+      'vcsim',
+      'vcsim ignores Range: after the worker is SIGKILLed mid-file, another worker starts that file over',
+    ],
+  ] as const)('%s: %s', async (name, _title) => {
+    const { target, rest, libraryId, itemId } = servers[name];
+    const sim = target.sim;
+    const dest = join(dir, `dest-${name}`);
+    const partPath = join(dest, 'big.img.part');
+    const running = await Promise.all(workers);
+    if (sim) sim.faults.limitRate({ bytesPerSecond: SLOW });
+    else proxy.setRate(SLOW);
+    const handle = await startDownload(
+      client,
+      { vcenter: name, library: { id: libraryId }, item: { id: itemId }, destination: dest },
+      { taskQueue: config.temporal.taskQueue, config },
+    );
+    await waitFor(
+      'a third of the file on disk',
+      async () => (await heartbeatBytes(client, handle, 'big.img')) > BIG / 3,
+    );
+    const busy = (await handle.describe()).raw.pendingActivities?.[0]?.lastWorkerIdentity;
+    const victim = running.find((w) => identity(w) === busy)!;
+    expect(victim).toBeDefined();
+    let session = '';
+    if (sim) {
+      // Quiet the wire, so that what the server counts as sent is what reached the disk.
+      sim.faults.clear();
+      sim.faults.limitRate({ bytesPerSecond: 1 });
+      session = sim.stats
+        .sessions()
+        .find((s) => s.kind === 'download' && s.library_item_id === itemId && !s.ended)!.id;
+      await waitFor(
+        'the disk to hold every byte sent',
+        async () => (await stat(partPath)).size === sim.stats.bytesSent(session),
+      );
+    }
+    await victim.kill();
+    const onDisk = (await stat(partPath)).size;
+    expect(onDisk).toBeGreaterThan(BIG / 3);
+    expect(onDisk).toBeLessThan(BIG);
+    sim?.faults.clear();
+    proxy.setRate(FAST);
+    // A replacement for the next test; it may also be the one that takes the retry.
+    workers = [
+      Promise.resolve(running.find((w) => w !== victim)!),
+      startWorkerProcess(config, dir, `after-${name}`),
+    ];
+    const result = await handle.result();
+
+    // The retry ran on another worker.
+    const history = await handle.fetchHistory();
+    const retried = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
+    expect(retried?.activityTaskStartedEventAttributes?.identity).toMatch(new RegExp(`@${hostname()}$`));
+    expect(retried?.activityTaskStartedEventAttributes?.identity).not.toBe(identity(victim));
+
+    const [f] = result.files;
+    expect(f).toMatchObject({ name: 'big.img', size: BIG, sha1: big.sha1 });
+    expect(await sha1OfFile(join(dest, 'big.img'))).toBe(big.sha1);
+    expect(await listDir(dest)).toEqual(['big.img']);
+    expect(result.sessionIds).toHaveLength(1);
+    expect(await liveDownloadSessions(rest)).not.toContain(result.sessionIds[0]);
+    if (sim) {
+      expect(result.sessionIds[0]).toBe(session);
+      expect(f).toMatchObject({
+        resumed: true,
+        resumedFrom: onDisk,
+        discardedBytes: 0,
+        bytesFetched: BIG - onDisk,
+        verifiedBy: 'checksum',
+      });
+      const refetched = sim.stats.bytesSent(session) - BIG;
+      expect(refetched).toBeGreaterThanOrEqual(0);
+      expect(refetched).toBeLessThan(BIG * 0.01);
+    } else {
+      expect(f).toMatchObject({
+        resumed: false,
+        resumedFrom: 0,
+        discardedBytes: onDisk,
+        bytesFetched: BIG,
+        verifiedBy: 'size',
+      });
+    }
+  });
+});
