@@ -133,7 +133,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
         throw new Error(`the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`);
       }
       recordThroughput('upload', sent.bytes, (Date.now() - started) / 1000);
-      return { name: file.name, size: size, sha1: digests.SHA1!, bytesSent: sent.bytes, resent, skipped: false };
+      return { name: file.name, size: size, sha1: digests.SHA1, bytesSent: sent.bytes, resent, skipped: false };
     },
 
     /** Adds one file as PULL (the server fetches the URL) and waits, heartbeating, until it is READY. */

@@ -15,9 +15,9 @@ async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<M
   for (const pending of raw.pendingActivities ?? []) {
     const payload = pending.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
-    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as
-      | { name?: string; bytesSent?: number }
-      | undefined;
+    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<
+      { name?: string; bytesSent?: number } | undefined
+    >(payload);
     if (detail?.name !== undefined && typeof detail.bytesSent === 'number') live.set(detail.name, detail.bytesSent);
   }
   return live;

@@ -34,7 +34,7 @@ export async function startVcsim(opts: StartVcsimOptions): Promise<RunningVcsim>
   const args = ['-listen', opts.listen ?? '127.0.0.1:0', ...(opts.tls ? ['-tls'] : [])];
   const child = spawn(opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = captureTail(child);
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   try {
     const endpoint = await new Promise<VcsimEndpoint>((resolveEndpoint, reject) => {
       const timer = setTimeout(

@@ -18,7 +18,7 @@ export interface Target {
 export async function startTarget(name: Target['name'], opts: Parameters<typeof startSimulator>[0] = {}): Promise<Target> {
   if (name === 'vcsim') {
     const { vcsim } = stackInfo();
-    return { name, url: vcsim.url, datastore: vcsim.datastore, close: async () => undefined };
+    return { name, url: vcsim.url, datastore: vcsim.datastore, close: () => Promise.resolve() };
   }
   const sim = await startSimulator({ username: 'user', password: 'pass', ...opts });
   return { name, url: sim.url, datastore: sim.datastoreId, sim, close: async () => sim.close() };

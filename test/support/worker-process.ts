@@ -37,8 +37,8 @@ export async function startWorkerProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`worker ${name} did not start:\n${out}`)), 60_000);
@@ -48,7 +48,7 @@ export async function startWorkerProcess(
         ok();
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       fail(new Error(`worker ${name} exited with ${code}:\n${out}`));

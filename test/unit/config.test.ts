@@ -74,7 +74,7 @@ describe('loadConfig', () => {
   });
 
   it('asks for exactly one of password and password file', () => {
-    const { CLO_VCENTER_LAB_PASSWORD: _unused, ...noPassword } = LAB;
+    const noPassword: NodeJS.ProcessEnv = { ...LAB, CLO_VCENTER_LAB_PASSWORD: undefined };
     expect(configError(noPassword)).toMatch(/set exactly one of password or passwordFile \(set CLO_VCENTER_LAB_PASSWORD\)/);
   });
 

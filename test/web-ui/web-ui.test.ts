@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startUpload } from '../../client/upload';
-import type { UploadResult } from '../../workflows/definitions/upload';
 import { writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
@@ -50,7 +49,7 @@ describe('the Temporal Web UI', () => {
       { vcenter: 'vcsim', library: { id: library.id }, item: { name: item }, source: { kind: 'file', path: file.path } },
       { taskQueue: worker.taskQueue, summary: `upload ui.iso → ${library.name}/${item}` },
     );
-    const result = (await handle.result()) as UploadResult;
+    const result = (await handle.result());
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const query = encodeURIComponent(`CloItemId="${result.itemId}"`);

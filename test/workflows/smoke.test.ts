@@ -1,12 +1,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import type { smokeWorkflow } from '../../workflows/smoke';
 import { testConfig, withWorker } from '../stack/harness';
 
 describe('smokeWorkflow on the real Temporal dev server and vcsim', () => {
   it('lists the libraries of the named vCenter through an activity', async () => {
     const config = testConfig();
     const result = await withWorker(config, async ({ client, taskQueue }) =>
-      client.workflow.execute('smokeWorkflow', {
+      client.workflow.execute<typeof smokeWorkflow>('smokeWorkflow', {
         taskQueue,
         workflowId: `smoke-${randomUUID()}`,
         args: [{ vcenter: 'vcsim' }],

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import { startUpload } from '../../client/upload';
-import type { UploadResult } from '../../workflows/definitions/upload';
 import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
@@ -29,7 +28,7 @@ async function heartbeatBytes(client: Client, handle: WorkflowHandle, name: stri
   for (const pending of raw.pendingActivities ?? []) {
     const payload = pending.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
-    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as { name?: string; bytesSent?: number };
+    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{ name?: string; bytesSent?: number }>(payload);
     if (detail.name === name) return detail.bytesSent ?? 0;
   }
   return 0;
@@ -107,7 +106,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem survives a kil
     await waitFor('a third of the big disk to be sent', async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3);
     await first.kill();
     await worker('second');
-    const result = (await handle.result()) as UploadResult;
+    const result = (await handle.result());
 
     const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
     expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
@@ -137,7 +136,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem survives a kil
       await waitFor(`${operation} to be in flight`, () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls);
       await first.kill();
       await worker('second');
-      const result = (await handle.result()) as UploadResult;
+      const result = (await handle.result());
       expect(result.files[0]).toMatchObject({ sha1: file.sha1, resent: false });
       expect(await readItemBack(rest, result.itemId)).toEqual({ [file.name]: { size: file.size, sha1: file.sha1 } });
       expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
