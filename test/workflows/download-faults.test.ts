@@ -16,16 +16,12 @@ import { writeRandomFile, type ExpectedFile } from '../fixtures/content';
 import { failureOf, listDir, sha1OfFile, waitFor } from '../support/download';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
-
-const FAST = 1024 * 1024 * 1024;
 
 describe('downloadLibraryItem failure paths on the simulator', () => {
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
-  let proxy: ThrottleProxy;
   let library: { id: string; name: string };
   let dir: string;
   let itemId: string;
@@ -33,10 +29,10 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
 
   beforeAll(async () => {
     target = await startTarget('simulator');
-    // Transfers go through a throttling proxy (full speed unless a test slows it).
-    proxy = await startThrottleProxy(target.url, FAST);
+    // Slow transfers are paced by the simulator itself (faults.limitRate): a throttling proxy would
+    // hold megabytes in its sockets' buffers, all counted as sent before the client has them.
     worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } }),
+      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
     );
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
@@ -56,14 +52,12 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
   });
   afterAll(async () => {
     await worker?.stop();
-    await proxy?.close();
     await rest?.close();
     await target?.close();
     await rm(dir, { recursive: true, force: true });
   });
   afterEach(() => {
     target.sim!.faults.clear();
-    proxy.setRate(FAST);
   });
 
   const start = async (input: Partial<DownloadInput> & { destination: string }): Promise<WorkflowHandle> =>
@@ -118,13 +112,13 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
   });
 
   it('starts a new session when the first expires mid-download, keeps the part file, and says so', async () => {
-    proxy.setRate(2 * 1024 * 1024);
+    target.sim!.faults.limitRate({ bytesPerSecond: 2 * 1024 * 1024 });
     const before = known();
     const dest = join(dir, 'expire');
     const handle = await start({ destination: dest });
     const first = await flowing(before);
+    target.sim!.faults.clear();
     target.sim!.faults.expireSession(first);
-    proxy.setRate(FAST);
     const result = (await handle.result()) as DownloadResult;
     expect(result.sessionRestarts).toBe(1);
     expect(result.sessionIds).toEqual([first, expect.any(String)]);
@@ -169,7 +163,7 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
   });
 
   it('cancels the session, stops the GET and removes the part file within seconds when the workflow is cancelled', async () => {
-    proxy.setRate(1024 * 1024);
+    target.sim!.faults.limitRate({ bytesPerSecond: 1024 * 1024 });
     const before = known();
     const dest = join(dir, 'cancel');
     const handle = await start({ destination: dest });

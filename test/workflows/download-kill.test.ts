@@ -81,7 +81,8 @@ describe('downloadLibraryItem survives a killed worker', () => {
       servers[name] = { target, rest, libraryId: library.id, itemId };
     }
     await Promise.all(workers);
-  });
+    // Two worker processes and 400 MB of fixtures: generous under a loaded CI host.
+  }, 240_000);
   afterAll(async () => {
     await Promise.all(workers.map(async (w) => (await w.catch(() => undefined))?.kill()));
     await connection?.close();
@@ -104,84 +105,97 @@ describe('downloadLibraryItem survives a killed worker', () => {
       'vcsim',
       'vcsim ignores Range: after the worker is SIGKILLed mid-file, another worker starts that file over',
     ],
-  ] as const)('%s: %s', async (name, _title) => {
-    const { target, rest, libraryId, itemId } = servers[name];
-    const sim = target.sim;
-    const dest = join(dir, `dest-${name}`);
-    const partPath = join(dest, 'big.img.part');
-    const running = await Promise.all(workers);
-    if (sim) sim.faults.limitRate({ bytesPerSecond: SLOW });
-    else proxy.setRate(SLOW);
-    const handle = await startDownload(
-      client,
-      { vcenter: name, library: { id: libraryId }, item: { id: itemId }, destination: dest },
-      { taskQueue: config.temporal.taskQueue, config },
-    );
-    await waitFor(
-      'a third of the file on disk',
-      async () => (await heartbeatBytes(client, handle, 'big.img')) > BIG / 3,
-    );
-    const busy = (await handle.describe()).raw.pendingActivities?.[0]?.lastWorkerIdentity;
-    const victim = running.find((w) => identity(w) === busy)!;
-    expect(victim).toBeDefined();
-    let session = '';
-    if (sim) {
-      // Quiet the wire, so that what the server counts as sent is what reached the disk.
-      sim.faults.clear();
-      sim.faults.limitRate({ bytesPerSecond: 1 });
-      session = sim.stats
-        .sessions()
-        .find((s) => s.kind === 'download' && s.library_item_id === itemId && !s.ended)!.id;
-      await waitFor(
-        'the disk to hold every byte sent',
-        async () => (await stat(partPath)).size === sim.stats.bytesSent(session),
+  ] as const)(
+    '%s: %s',
+    async (name, _title) => {
+      const { target, rest, libraryId, itemId } = servers[name];
+      const sim = target.sim;
+      const dest = join(dir, `dest-${name}`);
+      const partPath = join(dest, 'big.img.part');
+      const running = await Promise.all(workers);
+      if (sim) sim.faults.limitRate({ bytesPerSecond: SLOW });
+      else proxy.setRate(SLOW);
+      const handle = await startDownload(
+        client,
+        { vcenter: name, library: { id: libraryId }, item: { id: itemId }, destination: dest },
+        { taskQueue: config.temporal.taskQueue, config },
       );
-    }
-    await victim.kill();
-    const onDisk = (await stat(partPath)).size;
-    expect(onDisk).toBeGreaterThan(BIG / 3);
-    expect(onDisk).toBeLessThan(BIG);
-    sim?.faults.clear();
-    proxy.setRate(FAST);
-    // A replacement for the next test; it may also be the one that takes the retry.
-    workers = [
-      Promise.resolve(running.find((w) => w !== victim)!),
-      startWorkerProcess(config, dir, `after-${name}`),
-    ];
-    const result = await handle.result();
-
-    // The retry ran on another worker.
-    const history = await handle.fetchHistory();
-    const retried = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
-    expect(retried?.activityTaskStartedEventAttributes?.identity).toMatch(new RegExp(`@${hostname()}$`));
-    expect(retried?.activityTaskStartedEventAttributes?.identity).not.toBe(identity(victim));
-
-    const [f] = result.files;
-    expect(f).toMatchObject({ name: 'big.img', size: BIG, sha1: big.sha1 });
-    expect(await sha1OfFile(join(dest, 'big.img'))).toBe(big.sha1);
-    expect(await listDir(dest)).toEqual(['big.img']);
-    expect(result.sessionIds).toHaveLength(1);
-    expect(await liveDownloadSessions(rest)).not.toContain(result.sessionIds[0]);
-    if (sim) {
-      expect(result.sessionIds[0]).toBe(session);
-      expect(f).toMatchObject({
-        resumed: true,
-        resumedFrom: onDisk,
-        discardedBytes: 0,
-        bytesFetched: BIG - onDisk,
-        verifiedBy: 'checksum',
+      await waitFor(
+        'a third of the file on disk',
+        async () => (await heartbeatBytes(client, handle, 'big.img')) > BIG / 3,
+      ).catch(async (err: Error) => {
+        // Say where the saga stood, for a failure that only shows under load.
+        const { raw } = await handle.describe();
+        const events = (await handle.fetchHistory()).events?.map((e) => e.eventType) ?? [];
+        throw new Error(
+          `${err.message}; pending ${JSON.stringify(raw.pendingActivities)}; history ${events.join(',')}`,
+        );
       });
-      const refetched = sim.stats.bytesSent(session) - BIG;
-      expect(refetched).toBeGreaterThanOrEqual(0);
-      expect(refetched).toBeLessThan(BIG * 0.01);
-    } else {
-      expect(f).toMatchObject({
-        resumed: false,
-        resumedFrom: 0,
-        discardedBytes: onDisk,
-        bytesFetched: BIG,
-        verifiedBy: 'size',
-      });
-    }
-  });
+      const busy = (await handle.describe()).raw.pendingActivities?.find(
+        (a) => a.activityType?.name === 'downloadFile',
+      )?.lastWorkerIdentity;
+      const victim = running.find((w) => identity(w) === busy)!;
+      expect(victim).toBeDefined();
+      let session = '';
+      if (sim) {
+        // Quiet the wire, so that what the server counts as sent is what reached the disk.
+        sim.faults.clear();
+        sim.faults.limitRate({ bytesPerSecond: 1 });
+        session = sim.stats
+          .sessions()
+          .find((s) => s.kind === 'download' && s.library_item_id === itemId && !s.ended)!.id;
+        await waitFor(
+          'the disk to hold every byte sent',
+          async () => (await stat(partPath)).size === sim.stats.bytesSent(session),
+        );
+      }
+      await victim.kill();
+      const onDisk = (await stat(partPath)).size;
+      expect(onDisk).toBeGreaterThan(BIG / 3);
+      expect(onDisk).toBeLessThan(BIG);
+      sim?.faults.clear();
+      proxy.setRate(FAST);
+      // A replacement for the next test; it may also be the one that takes the retry.
+      workers = [
+        Promise.resolve(running.find((w) => w !== victim)!),
+        startWorkerProcess(config, dir, `after-${name}`),
+      ];
+      const result = await handle.result();
+
+      // The retry ran on another worker.
+      const history = await handle.fetchHistory();
+      const retried = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
+      expect(retried?.activityTaskStartedEventAttributes?.identity).toMatch(new RegExp(`@${hostname()}$`));
+      expect(retried?.activityTaskStartedEventAttributes?.identity).not.toBe(identity(victim));
+
+      const [f] = result.files;
+      expect(f).toMatchObject({ name: 'big.img', size: BIG, sha1: big.sha1 });
+      expect(await sha1OfFile(join(dest, 'big.img'))).toBe(big.sha1);
+      expect(await listDir(dest)).toEqual(['big.img']);
+      expect(result.sessionIds).toHaveLength(1);
+      expect(await liveDownloadSessions(rest)).not.toContain(result.sessionIds[0]);
+      if (sim) {
+        expect(result.sessionIds[0]).toBe(session);
+        expect(f).toMatchObject({
+          resumed: true,
+          resumedFrom: onDisk,
+          discardedBytes: 0,
+          bytesFetched: BIG - onDisk,
+          verifiedBy: 'checksum',
+        });
+        const refetched = sim.stats.bytesSent(session) - BIG;
+        expect(refetched).toBeGreaterThanOrEqual(0);
+        expect(refetched).toBeLessThan(BIG * 0.01);
+      } else {
+        expect(f).toMatchObject({
+          resumed: false,
+          resumedFrom: 0,
+          discardedBytes: onDisk,
+          bytesFetched: BIG,
+          verifiedBy: 'size',
+        });
+      }
+    },
+    240_000,
+  );
 });
