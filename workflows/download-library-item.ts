@@ -32,7 +32,6 @@ import {
   sleep,
   upsertSearchAttributes,
   uuid4,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SessionFileStatus } from '../activities/download-sessions';
@@ -49,38 +48,10 @@ import { failureType, rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
+import { PERMANENT_FAILURES, RETRY } from './lib/retry';
 import { SessionLease } from './lib/session-lease';
 
-/** Failures no retry can fix; everything else is retried with backoff. */
-const PERMANENT = [
-  'InvalidInput',
-  'ConfigError',
-  'LibraryNotFound',
-  'AmbiguousLibrary',
-  'ItemNotFound',
-  'ItemNotInLibrary',
-  'SessionGone',
-  'DestinationInvalid',
-  'NothingToDownload',
-  'NoSuchFile',
-  'UnsafeFileName',
-  'FileExists',
-  'PrepareFailed',
-  'UnsupportedEndpoint',
-  'ChecksumMismatch',
-  'SizeMismatch',
-  'Unverifiable',
-  'ResponseValidationError',
-  'TlsError',
-];
 
-const RETRY: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 10,
-  nonRetryableErrorTypes: PERMANENT,
-};
 
 // Short, idempotent control-plane calls run as local activities, as in the upload saga.
 const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
@@ -140,7 +111,7 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
       }),
       keepAlive: proxyActivities<Activities>({
         startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
-        retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
+        retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
       }),
       keepAliveIntervalMs,
     };

@@ -23,26 +23,14 @@ import { keepReason, ReapInput, type ReapedSession, type ReapResult } from './de
 import { rootMessage } from './lib/failures';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
+import { RETRY } from './lib/retry';
 
-const PERMANENT = [
-  'InvalidInput',
-  'ConfigError',
-  'OwnerCheckUnavailable',
-  'ResponseValidationError',
-  'TlsError',
-];
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // The survey makes a few calls per session; a dead worker is noticed by the heartbeat.
   heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: PERMANENT,
-  },
+  retry: { ...RETRY, maximumAttempts: 5 },
 });
 
 export async function reapOrphanSessions(rawInput: unknown): Promise<ReapResult> {

@@ -25,7 +25,6 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ExpectedFile, SyncPlanEntry } from '../activities/sync';
@@ -46,6 +45,7 @@ import { rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
+import { RETRY } from './lib/retry';
 import { uploadLibraryItem } from './upload-library-item';
 
 /** What one run hands the next when it continues as new. */
@@ -61,26 +61,8 @@ export interface SyncCarry {
 /** Names listed per outcome; the counts stay exact beyond it. */
 const MAX_LISTED = 1000;
 
-const PERMANENT = [
-  'InvalidInput',
-  'SourceError',
-  'ConfigError',
-  'LibraryNotFound',
-  'AmbiguousLibrary',
-  'ChecksumMismatch',
-  'TargetMismatch',
-  'ResponseValidationError',
-  'TlsError',
-];
-const retry: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 10,
-  nonRetryableErrorTypes: PERMANENT,
-};
 
-const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry });
+const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 
 /** The innermost failure type in a chain (child workflow → activity → application failure). */
 function innermostType(err: unknown): string | undefined {
@@ -116,7 +98,7 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
     // Planning may hash multi-gigabyte catalog files; the heartbeat notices a dead worker.
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: options.heartbeatTimeoutMs ?? 30_000,
-    retry,
+    retry: RETRY,
   });
 
   upsertSearchAttributes([

@@ -40,35 +40,16 @@ import { failureType, rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
+import { PERMANENT_FAILURES, RETRY } from './lib/retry';
 import { SessionLease } from './lib/session-lease';
 
-/** Failures no retry can fix; everything else is retried with backoff. */
-const PERMANENT = [
-  'InvalidInput',
-  'SourceError',
-  'ConfigError',
-  'LibraryNotFound',
-  'AmbiguousLibrary',
-  'ItemNotFound',
-  'ItemNotInLibrary',
-  'ItemBusy',
-  'SessionGone',
-  'ValidationFailed',
-  'ChecksumMismatch',
-  'PullFailed',
-  'InvalidPlan',
-  'NoUploadEndpoint',
-  'TakeOverUnavailable',
-  'ResponseValidationError',
-  'TlsError',
-];
 
 // Short control-plane calls run as local activities: no task-queue round trip each, which
 // is most of a small item's end-to-end time. They are idempotent (client tokens, "already
 // gone" tolerated), so a re-run after a worker crash is harmless.
 const control = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+  retry: RETRY,
 });
 
 export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult> {
@@ -83,17 +64,17 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
     heartbeatTimeout: heartbeatTimeoutMs,
     // Let the transfer finish aborting before compensation cancels its session.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+    retry: RETRY,
   });
   // validate and complete may take long on a big item; they heartbeat so a dead worker is noticed quickly.
   const slow = proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: heartbeatTimeoutMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+    retry: RETRY,
   });
   const keepAlive = proxyActivities<Activities>({
     startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
   });
 
   const progress: UploadProgress = { phase: 'planning', files: [], totalBytes: 0, bytesSent: 0 };
