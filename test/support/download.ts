@@ -2,9 +2,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import type { Target } from './targets';
+
+export { failureOf } from './failures';
 
 /** SHA-1 of a file, streamed. */
 export async function sha1OfFile(path: string): Promise<string> {
@@ -28,15 +30,6 @@ export async function downloadSessionCreates(target: Target, rest: ContentLibrar
   return target.sim
     ? target.sim.stats.calls('downloadsession.create')
     : (await liveDownloadSessions(rest)).length;
-}
-
-/** The ApplicationFailure under a WorkflowFailedError (directly, or under an ActivityFailure). */
-export function failureOf(err: unknown): { type?: string; message: string; name?: string } {
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause as
-    { type?: string; message: string; cause?: unknown } | undefined;
-  if (cause && cause.type === undefined && cause.cause) cause = cause.cause as typeof cause;
-  return cause ?? { message: '' };
 }
 
 /** Polls `check` every 50 ms until it holds. */

@@ -14,15 +14,9 @@ import { makeOvfPackage, ovfDescriptor, writeRandomFile } from '../fixtures/cont
 import { createTestLibrary, readItemBack, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { failureOf } from '../support/failures';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-/** The ApplicationFailure under a WorkflowFailedError (directly, or under an ActivityFailure). */
-function failureOf(err: unknown): { type?: string; message: string } {
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause as { type?: string; message: string; cause?: unknown } | undefined;
-  if (cause && cause.type === undefined && cause.cause) cause = cause.cause as typeof cause;
-  return cause ?? { message: '' };
-}
 
 describe('uploadLibraryItem failure paths on the simulator', () => {
   let target: Target;

@@ -6,21 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import type { UploadResult } from '../../workflows/definitions/upload';
 import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { failureOf } from '../support/failures';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-function failureOf(err: unknown): { type?: string; message: string } {
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause as { type?: string; message: string; cause?: unknown } | undefined;
-  if (cause && cause.type === undefined && cause.cause) cause = cause.cause as typeof cause;
-  return cause ?? { message: '' };
-}
 
 describe('uploadLibraryItem lease and input checks on the simulator', () => {
   let target: Target;
