@@ -11,7 +11,7 @@ import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/
 import { isContentLibraryError, type ContentLibraryClient, type UpdateSessionFileInfo } from './content-library';
 import { permanent, sessionGone } from './failures';
 import { byteCounter, recordThroughput } from './metrics';
-import { createDigester, openRange, type PlannedFile } from './sources';
+import { createDigester, readRange, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
 
 /** What one file transfer did, as the saga reports it. */
@@ -89,7 +89,9 @@ export function uploadFileActivities(vcenters: VCenterClients) {
 
       const algorithms = ['SHA1' as const, ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : [])];
       const digester = createDigester(algorithms);
-      const source = openRange(origin.path, origin.offset, origin.length, { signal });
+      // Chunks come from a small ring of reused buffers: each is hashed, then sent, and done
+      // with before the next is read (see readRange and UploadBody).
+      const source = readRange(origin.path, origin.offset, origin.length, { signal });
       let lastBeat = 0;
       const count = byteCounter('upload');
       const started = Date.now();
@@ -102,7 +104,7 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       };
       beat(0);
       async function* hashed(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of source as AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
           digester.update(chunk);
           yield chunk;
         }

@@ -4,8 +4,20 @@
  * worker's peak RSS during the saga (VmHWM of the worker process), and the end-to-end
  * time of a tiny single-file item (start to DONE).
  *
+ * The worker runs as the README says to deploy one: a workflow bundle built beforehand
+ * (`npm run build:workflows`) and NODE_OPTIONS from test/support/worker-process.ts.
+ *
+ * Both transfers start from the same state of the machine: the servers write what they
+ * receive into the page cache, and on a VM that hands freed memory back to its host (this one
+ * does, within seconds), how fast that goes depends on what ran before: into memory just
+ * freed ~3 GB/s, into memory the guest has not used yet ~0.7 GB/s, slower still as the page
+ * cache grows. So each transfer's copy is deleted from the server afterwards, and before the
+ * next one `sync` writes back dirty pages and the bench waits BENCH_SETTLE_MS for the freed
+ * memory to be handed back; otherwise whichever transfer ran second was measured slower.
+ *
  *   BENCH_SIZE_MB   size of the big file (default 2048)
  *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
+ *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,10 +32,12 @@ import { startUpload } from '../client/upload';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
 import { startSimulator } from '../test/simulator';
-import { startWorkerProcess } from '../test/support/worker-process';
+import { startWorkerProcess, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
 const MiB = 1024 * 1024;
 
 /** Resets a process's peak resident set, so VmHWM then measures the saga alone, not start-up (bundling). */
@@ -38,11 +52,18 @@ async function peakRssMiB(pid: number): Promise<number> {
   return kb / 1024;
 }
 
-/** The baseline: one `curl -T` of the file to a fresh upload endpoint of the same server. */
+/** Before a timed transfer: dirty pages written back, freed memory handed back (see above). */
+async function settle(): Promise<void> {
+  await promisify(execFile)('sync');
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
+/** The baseline: one `curl -T` of the file to a fresh upload endpoint of the same server; its copy is then deleted. */
 async function curlUpload(url: string, datastore: string, path: string): Promise<number> {
   const rest = new ContentLibraryClient({ url, username: 'user', password: 'pass' });
+  let lib: string | undefined;
   try {
-    const lib = await rest.createLibrary({ name: `curl-${randomUUID().slice(0, 6)}`, datastore_id: datastore }, randomUUID());
+    lib = await rest.createLibrary({ name: `curl-${randomUUID().slice(0, 6)}`, datastore_id: datastore }, randomUUID());
     const item = await rest.createLibraryItem({ library_id: lib, name: 'curl', type: 'file' }, randomUUID());
     const session = await rest.createUpdateSession({ library_item_id: item }, randomUUID());
     const info = await rest.addUpdateSessionFile(session, { name: 'big.bin', source_type: 'PUSH', size: SIZE });
@@ -55,6 +76,7 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
     const token = ((await login.json()) as { value: string }).value;
     const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
     await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
+    await settle();
     const started = process.hrtime.bigint();
     await promisify(execFile)('curl', ['-sS', '--fail', '-T', path, '-H', `@${headers}`, uri]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -62,6 +84,7 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
     await rest.cancelUpdateSession(session).catch(() => undefined);
     return seconds;
   } finally {
+    if (lib) await rest.deleteLibrary(lib).catch(() => undefined);
     await rest.close();
   }
 }
@@ -69,6 +92,8 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'clo-bench-'));
   const tools = await ensureTools();
+  const bundle = join(dir, 'workflow-bundle.js');
+  await writeFile(bundle, await buildWorkflowBundle());
   const [temporal, vcsim, sim] = await Promise.all([
     startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
     startVcsim({ bin: tools.vcsim }),
@@ -91,16 +116,18 @@ async function main(): Promise<void> {
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
         timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '30s' },
       });
-      const worker = await startWorkerProcess(config, dir, `worker-${target.name}`);
+      const worker = await startWorkerProcess(config, dir, `worker-${target.name}`, [], {
+        CLO_WORKFLOW_BUNDLE: bundle,
+      });
       try {
         const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
         const lib = await rest.createLibrary({ name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore }, randomUUID());
-        await rest.close();
 
         console.error(`${target.name}: curl -T ...`);
         const curlSeconds = await curlUpload(target.url, target.datastore, big.path);
 
         console.error(`${target.name}: saga ...`);
+        await settle();
         await resetPeakRss(worker.child.pid!);
         const rssBefore = await peakRssMiB(worker.child.pid!);
         const started = process.hrtime.bigint();
@@ -125,6 +152,8 @@ async function main(): Promise<void> {
           tinyTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
         }
         tinyTimes.sort((a, b) => a - b);
+        await rest.deleteLibrary(lib).catch(() => undefined);
+        await rest.close();
         const curlRate = SIZE / MiB / curlSeconds;
         const sagaRate = SIZE / MiB / sagaSeconds;
         rows.push(
@@ -147,6 +176,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   console.log(`\nupload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
+  console.log(`worker: bin/clo worker, prebuilt workflow bundle, NODE_OPTIONS=${WORKER_NODE_OPTIONS}`);
   console.log(['target    ', '  curl -T   ', '    saga    ', 'ratio ', ' worker peak RSS  ', 'tiny item'].join(' | '));
   for (const row of rows) console.log(row);
 }

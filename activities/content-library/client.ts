@@ -5,7 +5,7 @@
  * A plain vSphere client: it knows nothing of Temporal and never retries on its
  * own beyond that single re-login (Temporal's retry policy is the one retry layer).
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
@@ -150,7 +150,11 @@ export interface SessionCreateSpec {
   library_item_id: string;
 }
 
-/** Body of an upload: a Node stream or any async iterable of bytes; never buffered whole. */
+/**
+ * Body of an upload: a Node stream or any async iterable of bytes; never buffered whole.
+ * An iterable may reuse a chunk's memory once the next one is asked for (as readRange does):
+ * the client is done with each chunk, written to the socket and drained, before it asks.
+ */
 export type UploadBody = Readable | AsyncIterable<Uint8Array>;
 
 /** Options of {@link ContentLibraryClient.uploadToEndpoint}. */
@@ -1157,7 +1161,11 @@ export class ContentLibraryClient {
         path: `${url.pathname}${url.search}`,
         method: 'PUT',
         headers,
-        body: Readable.from(counted(), { objectMode: false }),
+        // An async iterable, not a stream: undici then writes each chunk and waits for the
+        // socket to drain before pulling the next, which is what lets a source reuse buffers
+        // (see UploadBody); a Readable would read ahead while the last chunk is still queued.
+        // undici documents AsyncIterable bodies; its typings only lag behind.
+        body: counted() as unknown as Readable,
         signal,
         headersTimeout: 0,
         bodyTimeout: this.requestTimeoutMs,

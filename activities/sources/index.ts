@@ -24,4 +24,4 @@ export {
   SourcePlan,
   UrlOrigin,
 } from './plan-model';
-export { openRange, type OpenRangeOptions } from './range-reader';
+export { openRange, readRange, type OpenRangeOptions, type ReadRangeOptions } from './range-reader';

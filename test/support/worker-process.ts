@@ -9,6 +9,24 @@ import type { CloConfig } from '../../temporal.config';
 
 const CLO = resolve(__dirname, '../../bin/clo');
 
+/**
+ * V8 options a worker runs with, as the README recommends deploying it: a 1 MiB young
+ * generation semi-space (V8 grows it up to 16 MiB, in the main thread and again in the
+ * workflow thread) keeps about 25 MiB off the resident set (an idle worker: ~200 → ~174 MiB),
+ * at no measurable cost in throughput.
+ */
+export const WORKER_NODE_OPTIONS = '--max-semi-space-size=1';
+
+/**
+ * The stack run's workflow bundle (global setup builds one), which the worker runs as a
+ * deployed one runs its prebuilt bundle: no webpack at start-up. Outside the stack, none.
+ */
+function stackWorkflowBundle(): NodeJS.ProcessEnv {
+  const raw = process.env.CLO_TEST_STACK;
+  const path = raw ? (JSON.parse(raw) as { workflowBundlePath?: string }).workflowBundlePath : undefined;
+  return path ? { CLO_WORKFLOW_BUNDLE: path } : {};
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   output: () => string;
@@ -32,8 +50,16 @@ export async function startWorkerProcess(
     JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters, timeouts: config.timeouts }),
     { mode: 0o600 },
   );
+  const nodeOptions = [process.env.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
   const child = spawn(process.execPath, [CLO, 'worker', ...args], {
-    env: { ...process.env, CLO_CONFIG_FILE: file, CLO_LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      ...stackWorkflowBundle(),
+      NODE_OPTIONS: nodeOptions,
+      CLO_CONFIG_FILE: file,
+      CLO_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -414,6 +414,37 @@ describe('uploadToEndpoint', () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
+  it('is done with each chunk before asking for the next, so a source may reuse one buffer', async () => {
+    // A slow reader keeps the socket full, so the client must wait for it to drain: were a
+    // chunk still queued when the next is asked for, the refill below would corrupt it.
+    const received = createHash('sha1');
+    server.route = async (req, res) => {
+      if (!req.url?.startsWith('/rest/com/vmware/cis/data/u1/')) return false;
+      for await (const c of req) {
+        received.update(c as Buffer);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      res.writeHead(200);
+      res.end();
+      return true;
+    };
+    const chunk = 256 * 1024;
+    const chunks = 48;
+    const sent = createHash('sha1');
+    async function* reusing() {
+      const buf = Buffer.alloc(chunk);
+      for (let i = 0; i < chunks; i++) {
+        await Promise.resolve();
+        buf.fill(i);
+        sent.update(buf);
+        yield buf;
+      }
+    }
+    const res = await client.uploadToEndpoint(uploadUrl(), reusing(), { size: chunks * chunk });
+    expect(res.bytes).toBe(chunks * chunk);
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+  });
+
   it('uses chunked encoding when the size is unknown', async () => {
     const received = receiving();
     await client.uploadToEndpoint(uploadUrl(), Readable.from([Buffer.from('abc')]));

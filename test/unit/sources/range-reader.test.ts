@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { openRange } from '../../../activities/sources';
+import { openRange, readRange } from '../../../activities/sources';
 import { writeContentFile, writeRandomFile } from '../../fixtures/content';
 import { useScratchDir } from './helpers';
 
@@ -69,5 +69,75 @@ describe('openRange', () => {
     expect(bytes).toBe(size);
     expect(h.digest('hex')).toBe(expected.digest('hex'));
     expect(peak - before).toBeLessThan(40 * 1024 * 1024);
+  });
+});
+
+describe('readRange', () => {
+  /** Copies each chunk: readRange reuses its buffers once the next chunk is asked for. */
+  async function collectCopies(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+    const copies: Buffer[] = [];
+    for await (const c of chunks) copies.push(Buffer.from(c));
+    return Buffer.concat(copies);
+  }
+
+  it('yields exactly bytes [offset, offset + length), across chunk boundaries', async () => {
+    const f = await writeContentFile(join(scratch(), 'abc'), 'abcdefghijklmnopqrstuvwxyz');
+    expect((await collectCopies(readRange(f.path, 3, 5))).toString()).toBe('defgh');
+    expect((await collectCopies(readRange(f.path, 0, 26, { chunkSize: 4 }))).toString()).toBe(
+      'abcdefghijklmnopqrstuvwxyz',
+    );
+    expect((await collectCopies(readRange(f.path, 1, 24, { chunkSize: 7 }))).toString()).toBe(
+      'bcdefghijklmnopqrstuvwxy',
+    );
+    expect((await collectCopies(readRange(f.path, 26, 0))).length).toBe(0);
+  });
+
+  it('matches an independent digest of a large range, read in reused buffers', async () => {
+    const size = 9 * 1024 * 1024 + 123;
+    const f = await writeRandomFile(join(scratch(), 'big'), size + 4096, 'ring');
+    const expected = createHash('sha1');
+    for await (const c of createReadStream(f.path, { start: 4096 })) expected.update(c as Buffer);
+    const h = createHash('sha1');
+    const seen = new Set<ArrayBufferLike>();
+    for await (const chunk of readRange(f.path, 4096, size)) {
+      h.update(chunk);
+      seen.add(chunk.buffer);
+    }
+    expect(h.digest('hex')).toBe(expected.digest('hex'));
+    expect(seen.size).toBeLessThanOrEqual(3);
+  });
+
+  it('fails when the file holds fewer bytes than the range', async () => {
+    const f = await writeContentFile(join(scratch(), 'short'), '0123456789');
+    await expect(collectCopies(readRange(f.path, 4, 10, { chunkSize: 4 }))).rejects.toMatchObject({
+      name: 'SourceError',
+      code: 'SOURCE_UNREADABLE',
+      message: expect.stringContaining('ended after 6 of the 10 bytes expected from offset 4'),
+    });
+  });
+
+  it('fails for a missing file', async () => {
+    await expect(collectCopies(readRange(join(scratch(), 'nope'), 0, 1))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+
+  it('stops with the signal reason when it aborts', async () => {
+    const f = await writeRandomFile(join(scratch(), 'abort'), 8 * 1024 * 1024, 'abort');
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    let seen = 0;
+    await expect(
+      (async () => {
+        for await (const c of readRange(f.path, 0, f.size, {
+          chunkSize: 64 * 1024,
+          signal: controller.signal,
+        })) {
+          seen += c.length;
+          if (seen >= 256 * 1024) controller.abort(reason);
+        }
+      })(),
+    ).rejects.toBe(reason);
+    expect(seen).toBeLessThan(f.size);
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:download`: the download saga against `curl` from the same download
+ * endpoint, in one run, on the simulator and on vcsim. Prints both throughputs and their
+ * ratio, the worker's peak RSS during the saga, and the bytes re-fetched after the worker
+ * is SIGKILLed at 50% of the file (where the endpoint honours Range, the new worker
+ * resumes; vcsim does not, so there it starts the file over).
+ *
+ *   BENCH_SIZE_MB   size of the file (default 2048)
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { ContentLibraryClient } from '../activities/content-library';
+import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
+import { startDownload } from '../client/download';
+import { CloConfig } from '../temporal.config';
+import { writeRandomFile } from '../test/fixtures/content';
+import { startSimulator } from '../test/simulator';
+import { heartbeatBytes, putItem } from '../test/support/download';
+import { startThrottleProxy } from '../test/support/throttle-proxy';
+import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
+
+const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** The baseline: `curl` of the prepared download endpoint into a file, as the saga writes one. */
+async function curlDownload(rest: ContentLibraryClient, url: string, itemId: string, out: string): Promise<number> {
+  const session = await rest.createDownloadSession({ library_item_id: itemId }, randomUUID());
+  try {
+    const [file] = await rest.listDownloadSessionFiles(session);
+    let info = await rest.prepareDownloadSessionFile(session, file!.name);
+    while (info.status !== 'PREPARED') {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await rest.getDownloadSessionFile(session, file!.name);
+    }
+    const login = await fetch(`${url}/rest/com/vmware/cis/session`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
+    });
+    const token = ((await login.json()) as { value: string }).value;
+    // The token goes in a header file so it never shows in `ps`.
+    const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
+    await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
+    const started = process.hrtime.bigint();
+    await promisify(execFile)('curl', ['-sS', '--fail', '-o', out, '-H', `@${headers}`, rest.rewriteTransferUri(info.download_endpoint!.uri)]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await rm(headers, { force: true });
+    return seconds;
+  } finally {
+    await rest.deleteDownloadSession(session).catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'clo-bench-dl-'));
+  const tools = await ensureTools();
+  const bundle = join(dir, 'workflow-bundle.js');
+  await writeFile(bundle, await buildWorkflowBundle());
+  const [temporal, vcsim, sim] = await Promise.all([
+    startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
+    startVcsim({ bin: tools.vcsim }),
+    startSimulator({ dataDir: join(dir, 'sim') }),
+  ]);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const rows: string[] = [];
+  const workers: WorkerProcess[] = [];
+  try {
+    console.error(`writing a ${SIZE / MiB} MiB file...`);
+    const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench-download');
+    for (const target of [
+      { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
+      { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
+    ]) {
+      const config = CloConfig.parse({
+        temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
+        vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
+        timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '5s' },
+      });
+      const start = async (name: string) => {
+        const w = await startWorkerProcess(config, dir, `${target.name}-${name}`, [], { CLO_WORKFLOW_BUNDLE: bundle });
+        workers.push(w);
+        return w;
+      };
+      const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
+      const lib = await rest.createLibrary({ name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore }, randomUUID());
+      console.error(`${target.name}: putting the file into an item...`);
+      const itemId = await putItem(rest, lib, 'big', big.path, SIZE);
+
+      console.error(`${target.name}: curl ...`);
+      const curlSeconds = await curlDownload(rest, target.url, itemId, join(dir, `${target.name}-curl.bin`));
+      await rm(join(dir, `${target.name}-curl.bin`), { force: true });
+
+      console.error(`${target.name}: saga ...`);
+      const worker = await start('a');
+      await writeFile(`/proc/${worker.child.pid!}/clear_refs`, '5');
+      const rssBefore = await peakRssMiB(worker.child.pid!);
+      const t0 = process.hrtime.bigint();
+      const input = { vcenter: 'bench', library: { id: lib }, item: { id: itemId }, destination: join(dir, `${target.name}-saga`) };
+      await (await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config })).result();
+      const sagaSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const rssPeak = await peakRssMiB(worker.child.pid!);
+      await rm(input.destination, { recursive: true, force: true });
+
+      console.error(`${target.name}: kill at 50% ...`);
+      // Slowed so the kill lands mid-file: the simulator paces its own sends (no bytes
+      // lost in a proxy's buffers); vcsim cannot, so its transfers go through a throttle.
+      const rate = Math.max(SIZE / 8, 16 * MiB);
+      const proxy = target.name === 'vcsim' ? await startThrottleProxy(target.url, rate) : undefined;
+      const paced = target.name === 'simulator' ? sim.faults.limitRate({ bytesPerSecond: rate }) : undefined;
+      await worker.stop();
+      const slowConfig = CloConfig.parse({
+        ...config,
+        vcenters: { bench: { ...config.vcenters.bench, ...(proxy ? { transferUrl: proxy.url } : {}) } },
+      });
+      const slow = await startWorkerProcess(slowConfig, dir, `${target.name}-slow`, [], { CLO_WORKFLOW_BUNDLE: bundle });
+      workers.push(slow);
+      const killInput = { ...input, destination: join(dir, `${target.name}-kill`) };
+      const handle = await startDownload(client, killInput, { taskQueue: config.temporal.taskQueue, config });
+      while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2) await new Promise((r) => setTimeout(r, 50));
+      await slow.kill();
+      paced?.clear();
+      await proxy?.close();
+      await start('b');
+      const result = await handle.result();
+      const file = result.files[0]!;
+      // Bytes that crossed the wire more than once: on the simulator, counted by the server;
+      // on vcsim (no counter), what the worker threw away plus what it fetched again.
+      let refetched = file.discardedBytes + file.resumedFrom + file.bytesFetched - SIZE;
+      if (target.name === 'simulator') {
+        const sent = result.sessionIds.reduce((n, id) => n + sim.stats.bytesSent(id), 0);
+        refetched = sent - SIZE;
+      }
+      await rm(killInput.destination, { recursive: true, force: true });
+      await rest.deleteLibrary(lib).catch(() => undefined);
+      await rest.close();
+
+      const curlRate = SIZE / MiB / curlSeconds;
+      const sagaRate = SIZE / MiB / sagaSeconds;
+      rows.push(
+        [
+          target.name.padEnd(10),
+          `${curlRate.toFixed(0)} MiB/s`.padStart(12),
+          `${sagaRate.toFixed(0)} MiB/s`.padStart(12),
+          (sagaRate / curlRate).toFixed(2).padStart(6),
+          `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(16),
+          `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(26),
+        ].join(' | '),
+      );
+    }
+  } finally {
+    await Promise.allSettled(workers.map(async (w) => w.kill()));
+    await connection.close();
+    await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(`\ndownload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
+  console.log(['target    ', '   curl     ', '    saga    ', 'ratio ', 'worker peak RSS ', '  re-fetched after kill   '].join(' | '));
+  for (const row of rows) console.log(row);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
