@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createWorker, type CloWorker } from '../../worker/create-worker';
+import { createWorker } from '../../worker/create-worker';
 import { CloConfig } from '../../temporal.config';
 import { stackInfo } from './stack-info';
 
@@ -28,27 +28,16 @@ export function testConfig(extraVCenters: Record<string, unknown> = {}, taskQueu
   });
 }
 
-/** Runs `fn` with a client while a real worker (on a fresh task queue) polls. */
+/** Runs `fn` with a client while a real worker (on a fresh task queue) polls, then stops it. */
 export async function withWorker<T>(
   config: CloConfig,
-  fn: (ctx: { client: Client; taskQueue: string; worker: CloWorker }) => Promise<T>,
+  fn: (ctx: { client: Client; taskQueue: string }) => Promise<T>,
 ): Promise<T> {
-  quietRuntime();
-  const stack = stackInfo();
-  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: stack.namespace });
-  const worker = await createWorker({
-    config,
-    connection: nativeConnection,
-    workflowBundle: { codePath: stack.workflowBundlePath },
-  });
+  const worker = await startTestWorker(config);
   try {
-    return await worker.worker.runUntil(fn({ client, taskQueue: config.temporal.taskQueue, worker }));
+    return await fn({ client: worker.client, taskQueue: worker.taskQueue });
   } finally {
-    await worker.close();
-    await connection.close();
-    await nativeConnection.close();
+    await worker.stop();
   }
 }
 
