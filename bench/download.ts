@@ -7,12 +7,10 @@
  *
  *   BENCH_SIZE_MB   size of the file (default 2048)
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ContentLibraryClient } from '../activities/content-library';
 import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
@@ -24,14 +22,10 @@ import { heartbeatBytes, putItem } from '../test/support/download';
 import { startThrottleProxy } from '../test/support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
+import { peakRssMiB, resetPeakRss, timedCurl } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
-
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
 
 /** The baseline: `curl` of the prepared download endpoint into a file, as the saga writes one. */
 async function curlDownload(rest: ContentLibraryClient, url: string, itemId: string, out: string): Promise<number> {
@@ -43,18 +37,7 @@ async function curlDownload(rest: ContentLibraryClient, url: string, itemId: str
       await new Promise((r) => setTimeout(r, 100));
       info = await rest.getDownloadSessionFile(session, file!.name);
     }
-    const login = await fetch(`${url}/rest/com/vmware/cis/session`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
-    });
-    const token = ((await login.json()) as { value: string }).value;
-    // The token goes in a header file so it never shows in `ps`.
-    const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
-    await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
-    const started = process.hrtime.bigint();
-    await promisify(execFile)('curl', ['-sS', '--fail', '-o', out, '-H', `@${headers}`, rest.rewriteTransferUri(info.download_endpoint!.uri)]);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await rm(headers, { force: true });
+    const seconds = await timedCurl(url, ['-o', out, rest.rewriteTransferUri(info.download_endpoint!.uri)]);
     return seconds;
   } finally {
     await rest.deleteDownloadSession(session).catch(() => undefined);
@@ -103,7 +86,7 @@ async function main(): Promise<void> {
 
       console.error(`${target.name}: saga ...`);
       const worker = await start('a');
-      await writeFile(`/proc/${worker.child.pid!}/clear_refs`, '5');
+      await resetPeakRss(worker.child.pid!);
       const rssBefore = await peakRssMiB(worker.child.pid!);
       const t0 = process.hrtime.bigint();
       const input = { vcenter: 'bench', library: { id: lib }, item: { id: itemId }, destination: join(dir, `${target.name}-saga`) };

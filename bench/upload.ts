@@ -21,7 +21,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,23 +34,12 @@ import { writeRandomFile } from '../test/fixtures/content';
 import { startSimulator } from '../test/simulator';
 import { startWorkerProcess, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
+import { peakRssMiB, resetPeakRss, timedCurl } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
 const MiB = 1024 * 1024;
-
-/** Resets a process's peak resident set, so VmHWM then measures the saga alone, not start-up (bundling). */
-async function resetPeakRss(pid: number): Promise<void> {
-  await writeFile(`/proc/${pid}/clear_refs`, '5');
-}
-
-/** Peak resident set (VmHWM) of a process, in MiB. */
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 /** Before a timed transfer: dirty pages written back, freed memory handed back (see above). */
 async function settle(): Promise<void> {
@@ -68,19 +57,8 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
     const session = await rest.createUpdateSession({ library_item_id: item }, randomUUID());
     const info = await rest.addUpdateSessionFile(session, { name: 'big.bin', source_type: 'PUSH', size: SIZE });
     const uri = rest.rewriteTransferUri(info.upload_endpoint!.uri);
-    // The session token travels in a header file so it never shows in `ps`.
-    const login = await fetch(`${url}/rest/com/vmware/cis/session`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
-    });
-    const token = ((await login.json()) as { value: string }).value;
-    const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
-    await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
     await settle();
-    const started = process.hrtime.bigint();
-    await promisify(execFile)('curl', ['-sS', '--fail', '-T', path, '-H', `@${headers}`, uri]);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await rm(headers, { force: true });
+    const seconds = await timedCurl(url, ['-T', path, uri]);
     await rest.cancelUpdateSession(session).catch(() => undefined);
     return seconds;
   } finally {

@@ -1,0 +1,39 @@
+/** What both benchmarks need: process memory readings and curl's session header. */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** Resets a process's peak resident set, so VmHWM then measures what follows, not start-up. */
+export async function resetPeakRss(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+export async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/**
+ * Runs `curl` with `args` plus a fresh vCenter session header, and returns its wall time in
+ * seconds. The token travels in a header file so it never shows in `ps`.
+ */
+export async function timedCurl(url: string, args: string[]): Promise<number> {
+  const login = await fetch(`${url}/rest/com/vmware/cis/session`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
+  });
+  const token = ((await login.json()) as { value: string }).value;
+  const headers = join(tmpdir(), `bench-${randomUUID()}.hdr`);
+  await writeFile(headers, `vmware-api-session-id: ${token}\n`, { mode: 0o600 });
+  try {
+    const started = process.hrtime.bigint();
+    await promisify(execFile)('curl', ['-sS', '--fail', '-H', `@${headers}`, ...args]);
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    await rm(headers, { force: true });
+  }
+}
