@@ -34,7 +34,12 @@ module.exports = tseslint.config(
           patterns: [
             { group: ['undici', 'undici/*'], message: 'No network I/O in workflows; call an activity.' },
             {
-              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
+              group: [
+                '@temporalio/activity',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/testing',
+              ],
               message: 'Workflows import only @temporalio/workflow (and @temporalio/common).',
             },
             {
@@ -42,7 +47,10 @@ module.exports = tseslint.config(
               message: 'Workflows may only `import type` from activities.',
               allowTypeImports: true,
             },
-            { group: ['**/temporal.config', '**/client/**', '**/worker/**'], message: 'Workflows do no I/O.' },
+            {
+              group: ['**/temporal.config', '**/client/**', '**/worker/**'],
+              message: 'Workflows do no I/O.',
+            },
           ],
         },
       ],

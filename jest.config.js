@@ -10,11 +10,20 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/simulator/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/simulator/**/*.test.ts'],
+    },
     {
       ...common,
       displayName: 'stack',
-      testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/workflows/**/*.test.ts', '<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/web-ui/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/contract/**/*.test.ts',
+        '<rootDir>/test/workflows/**/*.test.ts',
+        '<rootDir>/test/cli/**/*.test.ts',
+        '<rootDir>/test/web-ui/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/test/stack/global-setup.ts',
       globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
     },

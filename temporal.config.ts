@@ -35,11 +35,9 @@ const HttpUrl = z
   .refine((u) => /^https?:\/\//.test(u), { message: 'expected an http:// or https:// URL' });
 
 /** SHA-1 of the server certificate's DER encoding, as the seeds' `ssl_certificate_thumbprint`. */
-const Thumbprint = z
-  .string()
-  .regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{40}$/, {
-    message: 'expected a SHA-1 thumbprint: 40 hex digits, optionally colon-separated (AA:BB:...)',
-  });
+const Thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{40}$/, {
+  message: 'expected a SHA-1 thumbprint: 40 hex digits, optionally colon-separated (AA:BB:...)',
+});
 
 /** One named vCenter connection. Exactly one of `password` and `passwordFile` is required. */
 export const VCenterConfig = z
@@ -168,7 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
       throw new ConfigError(`CLO_CONFIG_FILE=${file}: cannot read it as JSON (${(err as Error).message})`);
     }
     if (typeof parsed !== 'object' || parsed === null) {
-      throw new ConfigError(`CLO_CONFIG_FILE=${file}: expected a JSON object with temporal, vcenters, timeouts`);
+      throw new ConfigError(
+        `CLO_CONFIG_FILE=${file}: expected a JSON object with temporal, vcenters, timeouts`,
+      );
     }
     for (const [section, value] of Object.entries(parsed as Record<string, unknown>)) {
       if (!['temporal', 'vcenters', 'timeouts'].includes(section)) {
@@ -187,7 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
   }
 
   for (const [name, value] of Object.entries(env)) {
-    const m = /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|CA_FILE|THUMBPRINT|INSECURE)$/.exec(name);
+    const m =
+      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|CA_FILE|THUMBPRINT|INSECURE)$/.exec(
+        name,
+      );
     if (!m || value === undefined || value === '') continue;
     const connection = m[1]!.toLowerCase().replace(/_/g, '-');
     const path = `vcenters.${connection}.${VCENTER_FIELDS[m[2]!]}`;
@@ -239,7 +242,9 @@ export function resolveVCenterCredentials(vc: VCenterConfig): { username: string
   try {
     return { username: vc.username, password: readFileSync(vc.passwordFile!, 'utf8').trim() };
   } catch (err) {
-    throw new ConfigError(`cannot read the vCenter password file ${vc.passwordFile}: ${(err as NodeJS.ErrnoException).code}`);
+    throw new ConfigError(
+      `cannot read the vCenter password file ${vc.passwordFile}: ${(err as NodeJS.ErrnoException).code}`,
+    );
   }
 }
 
@@ -247,7 +252,13 @@ export function resolveVCenterCredentials(vc: VCenterConfig): { username: string
 export function temporalConnectionOptions(t: TemporalConfig): {
   address: string;
   apiKey?: string;
-  tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  tls?:
+    | boolean
+    | {
+        serverNameOverride?: string;
+        serverRootCACertificate?: Buffer;
+        clientCertPair?: { crt: Buffer; key: Buffer };
+      };
 } {
   const tlsWanted = t.tls.enabled || Boolean(t.apiKey) || Boolean(t.tls.caFile) || Boolean(t.tls.certFile);
   return {

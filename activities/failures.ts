@@ -26,12 +26,23 @@ export function toApplicationFailure(err: unknown): TemporalFailure {
 }
 
 /** A permanent failure the saga handles by type (SessionGone, ItemBusy, ValidationFailed, ...). */
-export function permanent(type: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, ...(details ? { details: [details] } : {}) });
+export function permanent(
+  type: string,
+  message: string,
+  details?: Record<string, unknown>,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    ...(details ? { details: [details] } : {}),
+  });
 }
 
 /** Wraps every function of an activity map so what it throws is an ApplicationFailure. */
-export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     // Named function expressions keep the activity name in stack traces.
@@ -48,5 +59,7 @@ export function withFailures<T extends Record<string, (...args: never[]) => Prom
 
 /** The session a saga holds no longer exists (expired while workers were down, or deleted). */
 export function sessionGone(sessionId: string): ApplicationFailure {
-  return permanent('SessionGone', `session ${sessionId} no longer exists (expired or deleted)`, { sessionId });
+  return permanent('SessionGone', `session ${sessionId} no longer exists (expired or deleted)`, {
+    sessionId,
+  });
 }

@@ -34,10 +34,16 @@ export function libraryItemActivities(vcenters: VCenterClients) {
       }
       const ids = await client.findLibraries({ name: ref.name });
       if (ids.length === 0) {
-        throw permanent('LibraryNotFound', `no library named "${ref.name}" on vCenter "${vcenter}"; create it first`);
+        throw permanent(
+          'LibraryNotFound',
+          `no library named "${ref.name}" on vCenter "${vcenter}"; create it first`,
+        );
       }
       if (ids.length > 1) {
-        throw permanent('AmbiguousLibrary', `${ids.length} libraries are named "${ref.name}"; name it by id instead`);
+        throw permanent(
+          'AmbiguousLibrary',
+          `${ids.length} libraries are named "${ref.name}"; name it by id instead`,
+        );
       }
       return { id: ids[0]!, name: ref.name };
     },
@@ -56,7 +62,10 @@ export function libraryItemActivities(vcenters: VCenterClients) {
       try {
         const item = await client.getLibraryItem(id);
         if (item.library_id && item.library_id !== libraryId) {
-          throw permanent('ItemNotInLibrary', `item ${id} belongs to library ${item.library_id}, not ${libraryId}`);
+          throw permanent(
+            'ItemNotInLibrary',
+            `item ${id} belongs to library ${item.library_id}, not ${libraryId}`,
+          );
         }
         return {
           id,

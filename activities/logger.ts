@@ -31,7 +31,9 @@ export function createLogger(component: string): Logger {
  * Wraps a logger so lines logged inside an activity carry its workflow and activity ids
  * (the REST client is shared by all activities and knows nothing of Temporal).
  */
-export function withActivityContext(base: { debug(obj: object, msg?: string): void }): { debug(obj: object, msg?: string): void } {
+export function withActivityContext(base: { debug(obj: object, msg?: string): void }): {
+  debug(obj: object, msg?: string): void;
+} {
   return {
     debug(obj: object, msg?: string) {
       let ids: Record<string, string> = {};

@@ -11,12 +11,21 @@ export type SessionEvent = 'created' | 'completed' | 'failed' | 'canceled';
 
 /** Counts bytes as they move, so the counter rises during a transfer, not only at its end. */
 export function countBytes(direction: Direction, bytes: number): void {
-  if (bytes > 0) metricMeter.createCounter(`clo_bytes_${direction}ed`, 'By', `Bytes ${direction}ed to or from Content Library endpoints`).add(bytes);
+  if (bytes > 0)
+    metricMeter
+      .createCounter(
+        `clo_bytes_${direction}ed`,
+        'By',
+        `Bytes ${direction}ed to or from Content Library endpoints`,
+      )
+      .add(bytes);
 }
 
 /** Counts a session lifecycle event, by kind (update or download). */
 export function countSession(kind: 'update' | 'download', event: SessionEvent): void {
-  metricMeter.createCounter('clo_sessions', '1', 'Content Library sessions by kind and event').add(1, { kind, event });
+  metricMeter
+    .createCounter('clo_sessions', '1', 'Content Library sessions by kind and event')
+    .add(1, { kind, event });
 }
 
 /** Records one finished transfer's throughput. */

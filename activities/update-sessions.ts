@@ -64,12 +64,15 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
      * Returns what it canceled and what it left alone.
      */
     async takeOverItem(vcenter: string, itemId: string): Promise<{ canceled: string[]; owned: string[] }> {
-      if (!temporal) throw permanent('TakeOverUnavailable', 'this worker has no Temporal client to check session owners');
+      if (!temporal)
+        throw permanent('TakeOverUnavailable', 'this worker has no Temporal client to check session owners');
       const client = vcenters.get(vcenter);
       const canceled: string[] = [];
       const owned: string[] = [];
       for (const sessionId of await activeUpdateSessions(client, itemId)) {
-        const owners = await temporal.workflow.count(`CloSessionId = '${sessionId}' AND ExecutionStatus = 'Running'`);
+        const owners = await temporal.workflow.count(
+          `CloSessionId = '${sessionId}' AND ExecutionStatus = 'Running'`,
+        );
         if (owners.count > 0) {
           owned.push(sessionId);
           continue;
@@ -78,7 +81,10 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
           await client.cancelUpdateSession(sessionId);
           canceled.push(sessionId);
         } catch (err) {
-          if (!(isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code))) throw err;
+          if (!(
+            isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code)
+          ))
+            throw err;
         }
       }
       return { canceled, owned };
@@ -86,14 +92,23 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
 
     /** Extends the session's life and reports progress (0–100, only ever increasing). */
     async keepAliveUpdateSession(vcenter: string, sessionId: string, clientProgress?: number): Promise<void> {
-      await onSession(sessionId, async () => vcenters.get(vcenter).keepAliveUpdateSession(sessionId, clientProgress));
+      await onSession(sessionId, async () =>
+        vcenters.get(vcenter).keepAliveUpdateSession(sessionId, clientProgress),
+      );
     },
 
     /** Marks item files absent from the source for removal; returns their names. */
-    async removeFilesNotIn(vcenter: string, sessionId: string, itemId: string, keep: string[]): Promise<string[]> {
+    async removeFilesNotIn(
+      vcenter: string,
+      sessionId: string,
+      itemId: string,
+      keep: string[],
+    ): Promise<string[]> {
       const client = vcenters.get(vcenter);
       const wanted = new Set(keep);
-      const stale = (await client.listLibraryItemFiles(itemId)).map((f) => f.name).filter((n) => !wanted.has(n));
+      const stale = (await client.listLibraryItemFiles(itemId))
+        .map((f) => f.name)
+        .filter((n) => !wanted.has(n));
       for (const name of [...new Set(stale)]) {
         await onSession(sessionId, async () => client.removeUpdateSessionFile(sessionId, name));
       }
@@ -108,7 +123,10 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
       if (result.has_errors || result.missing_files.length > 0 || result.invalid_files.length > 0) {
         throw permanent('ValidationFailed', `the server rejected the upload: ${describeValidation(result)}`, {
           missingFiles: result.missing_files,
-          invalidFiles: result.invalid_files.map((f) => ({ name: f.name, reason: f.error_message.default_message })),
+          invalidFiles: result.invalid_files.map((f) => ({
+            name: f.name,
+            reason: f.error_message.default_message,
+          })),
         });
       }
       return result;
@@ -121,7 +139,9 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     async completeUpdateSession(vcenter: string, sessionId: string): Promise<void> {
       const client = vcenters.get(vcenter);
       try {
-        await heartbeatWhile(async () => onSession(sessionId, async () => client.completeUpdateSession(sessionId)));
+        await heartbeatWhile(async () =>
+          onSession(sessionId, async () => client.completeUpdateSession(sessionId)),
+        );
       } catch (err) {
         if (isContentLibraryError(err) && err.code === 'NOT_ALLOWED_IN_CURRENT_STATE') {
           const session = await client.getUpdateSession(sessionId);
@@ -133,8 +153,13 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
     },
 
     /** State and error message of the session, for the saga's wait for DONE. */
-    async getUpdateSessionState(vcenter: string, sessionId: string): Promise<{ state: string; errorMessage?: string }> {
-      const session = await onSession(sessionId, async () => vcenters.get(vcenter).getUpdateSession(sessionId));
+    async getUpdateSessionState(
+      vcenter: string,
+      sessionId: string,
+    ): Promise<{ state: string; errorMessage?: string }> {
+      const session = await onSession(sessionId, async () =>
+        vcenters.get(vcenter).getUpdateSession(sessionId),
+      );
       return {
         state: session.state,
         ...(session.error_message ? { errorMessage: session.error_message.default_message } : {}),
@@ -147,7 +172,8 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
         await vcenters.get(vcenter).failUpdateSession(sessionId, message.slice(0, 1000));
         countSession('update', 'failed');
       } catch (err) {
-        if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code)) return;
+        if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code))
+          return;
         throw err;
       }
     },
@@ -158,7 +184,8 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
         await vcenters.get(vcenter).cancelUpdateSession(sessionId);
         countSession('update', 'canceled');
       } catch (err) {
-        if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code)) return;
+        if (isContentLibraryError(err) && ['NOT_FOUND', 'NOT_ALLOWED_IN_CURRENT_STATE'].includes(err.code))
+          return;
         throw err;
       }
     },

@@ -8,7 +8,11 @@
  * partial one is re-added, which resets it, and sent again.
  */
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
-import { isContentLibraryError, type ContentLibraryClient, type UpdateSessionFileInfo } from './content-library';
+import {
+  isContentLibraryError,
+  type ContentLibraryClient,
+  type UpdateSessionFileInfo,
+} from './content-library';
 import { permanent, sessionGone } from './failures';
 import { byteCounter, recordThroughput } from './metrics';
 import { createDigester, readRange, type PlannedFile } from './sources';
@@ -87,7 +91,10 @@ export function uploadFileActivities(vcenters: VCenterClients) {
         throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
       }
 
-      const algorithms = ['SHA1' as const, ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : [])];
+      const algorithms = [
+        'SHA1' as const,
+        ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : []),
+      ];
       const digester = createDigester(algorithms);
       // Chunks come from a small ring of reused buffers: each is hashed, then sent, and done
       // with before the next is read (see readRange and UploadBody).
@@ -117,7 +124,9 @@ export function uploadFileActivities(vcenters: VCenterClients) {
         });
       const digests = digester.digests();
       if (sent.bytes !== size) {
-        throw new Error(`sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`);
+        throw new Error(
+          `sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`,
+        );
       }
       if (file.manifest) {
         const actual = digests[file.manifest.algorithm];
@@ -132,10 +141,19 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       // The server may judge the bytes itself (size, checksum); an ERROR here is worth one more try.
       const after = await fileOnServer(client, sessionId, file.name);
       if (after?.status === 'ERROR') {
-        throw new Error(`the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`);
+        throw new Error(
+          `the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`,
+        );
       }
       recordThroughput('upload', sent.bytes, (Date.now() - started) / 1000);
-      return { name: file.name, size: size, sha1: digests.SHA1, bytesSent: sent.bytes, resent, skipped: false };
+      return {
+        name: file.name,
+        size: size,
+        sha1: digests.SHA1,
+        bytesSent: sent.bytes,
+        resent,
+        skipped: false,
+      };
     },
 
     /** Adds one file as PULL (the server fetches the URL) and waits, heartbeating, until it is READY. */
@@ -162,7 +180,12 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       }
       for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
         const now = await fileOnServer(client, sessionId, file.name);
-        heartbeat({ name: file.name, bytesSent: now?.bytes_transferred ?? 0, size: file.size ?? 0, attempt: activityInfo().attempt });
+        heartbeat({
+          name: file.name,
+          bytesSent: now?.bytes_transferred ?? 0,
+          size: file.size ?? 0,
+          attempt: activityInfo().attempt,
+        });
         if (now?.status === 'READY') {
           return {
             name: file.name,

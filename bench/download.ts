@@ -28,7 +28,12 @@ const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 /** The baseline: `curl` of the prepared download endpoint into a file, as the saga writes one. */
-async function curlDownload(rest: ContentLibraryClient, url: string, itemId: string, out: string): Promise<number> {
+async function curlDownload(
+  rest: ContentLibraryClient,
+  url: string,
+  itemId: string,
+  out: string,
+): Promise<number> {
   const session = await rest.createDownloadSession({ library_item_id: itemId }, randomUUID());
   try {
     const [file] = await rest.listDownloadSessionFiles(session);
@@ -71,12 +76,17 @@ async function main(): Promise<void> {
         timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '5s' },
       });
       const start = async (name: string) => {
-        const w = await startWorkerProcess(config, dir, `${target.name}-${name}`, [], { CLO_WORKFLOW_BUNDLE: bundle });
+        const w = await startWorkerProcess(config, dir, `${target.name}-${name}`, [], {
+          CLO_WORKFLOW_BUNDLE: bundle,
+        });
         workers.push(w);
         return w;
       };
       const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
-      const lib = await rest.createLibrary({ name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore }, randomUUID());
+      const lib = await rest.createLibrary(
+        { name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore },
+        randomUUID(),
+      );
       console.error(`${target.name}: putting the file into an item...`);
       const itemId = await putItem(rest, lib, 'big', big.path, SIZE);
 
@@ -89,7 +99,12 @@ async function main(): Promise<void> {
       await resetPeakRss(worker.child.pid!);
       const rssBefore = await peakRssMiB(worker.child.pid!);
       const t0 = process.hrtime.bigint();
-      const input = { vcenter: 'bench', library: { id: lib }, item: { id: itemId }, destination: join(dir, `${target.name}-saga`) };
+      const input = {
+        vcenter: 'bench',
+        library: { id: lib },
+        item: { id: itemId },
+        destination: join(dir, `${target.name}-saga`),
+      };
       await (await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config })).result();
       const sagaSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const rssPeak = await peakRssMiB(worker.child.pid!);
@@ -106,11 +121,14 @@ async function main(): Promise<void> {
         ...config,
         vcenters: { bench: { ...config.vcenters.bench, ...(proxy ? { transferUrl: proxy.url } : {}) } },
       });
-      const slow = await startWorkerProcess(slowConfig, dir, `${target.name}-slow`, [], { CLO_WORKFLOW_BUNDLE: bundle });
+      const slow = await startWorkerProcess(slowConfig, dir, `${target.name}-slow`, [], {
+        CLO_WORKFLOW_BUNDLE: bundle,
+      });
       workers.push(slow);
       const killInput = { ...input, destination: join(dir, `${target.name}-kill`) };
       const handle = await startDownload(client, killInput, { taskQueue: config.temporal.taskQueue, config });
-      while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2) await new Promise((r) => setTimeout(r, 50));
+      while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2)
+        await new Promise((r) => setTimeout(r, 50));
       await slow.kill();
       paced?.clear();
       await proxy?.close();
@@ -137,7 +155,9 @@ async function main(): Promise<void> {
           `${sagaRate.toFixed(0)} MiB/s`.padStart(12),
           (sagaRate / curlRate).toFixed(2).padStart(6),
           `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(16),
-          `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(26),
+          `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(
+            26,
+          ),
         ].join(' | '),
       );
     }
@@ -148,7 +168,16 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   console.log(`\ndownload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
-  console.log(['target    ', '   curl     ', '    saga    ', 'ratio ', 'worker peak RSS ', '  re-fetched after kill   '].join(' | '));
+  console.log(
+    [
+      'target    ',
+      '   curl     ',
+      '    saga    ',
+      'ratio ',
+      'worker peak RSS ',
+      '  re-fetched after kill   ',
+    ].join(' | '),
+  );
   for (const row of rows) console.log(row);
 }
 

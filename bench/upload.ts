@@ -52,10 +52,17 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
   const rest = new ContentLibraryClient({ url, username: 'user', password: 'pass' });
   let lib: string | undefined;
   try {
-    lib = await rest.createLibrary({ name: `curl-${randomUUID().slice(0, 6)}`, datastore_id: datastore }, randomUUID());
+    lib = await rest.createLibrary(
+      { name: `curl-${randomUUID().slice(0, 6)}`, datastore_id: datastore },
+      randomUUID(),
+    );
     const item = await rest.createLibraryItem({ library_id: lib, name: 'curl', type: 'file' }, randomUUID());
     const session = await rest.createUpdateSession({ library_item_id: item }, randomUUID());
-    const info = await rest.addUpdateSessionFile(session, { name: 'big.bin', source_type: 'PUSH', size: SIZE });
+    const info = await rest.addUpdateSessionFile(session, {
+      name: 'big.bin',
+      source_type: 'PUSH',
+      size: SIZE,
+    });
     const uri = rest.rewriteTransferUri(info.upload_endpoint!.uri);
     await settle();
     const seconds = await timedCurl(url, ['-T', path, uri]);
@@ -99,7 +106,10 @@ async function main(): Promise<void> {
       });
       try {
         const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
-        const lib = await rest.createLibrary({ name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore }, randomUUID());
+        const lib = await rest.createLibrary(
+          { name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore },
+          randomUUID(),
+        );
 
         console.error(`${target.name}: curl -T ...`);
         const curlSeconds = await curlUpload(target.url, target.datastore, big.path);
@@ -111,7 +121,12 @@ async function main(): Promise<void> {
         const started = process.hrtime.bigint();
         const handle = await startUpload(
           client,
-          { vcenter: 'bench', library: { id: lib }, item: { name: 'big' }, source: { kind: 'file', path: big.path } },
+          {
+            vcenter: 'bench',
+            library: { id: lib },
+            item: { name: 'big' },
+            source: { kind: 'file', path: big.path },
+          },
           { taskQueue: config.temporal.taskQueue, config },
         );
         await handle.result();
@@ -123,7 +138,12 @@ async function main(): Promise<void> {
           const t0 = process.hrtime.bigint();
           const h = await startUpload(
             client,
-            { vcenter: 'bench', library: { id: lib }, item: { name: `tiny-${i}` }, source: { kind: 'file', path: tiny.path } },
+            {
+              vcenter: 'bench',
+              library: { id: lib },
+              item: { name: `tiny-${i}` },
+              source: { kind: 'file', path: tiny.path },
+            },
             { taskQueue: config.temporal.taskQueue, config },
           );
           await h.result();
@@ -155,7 +175,9 @@ async function main(): Promise<void> {
   }
   console.log(`\nupload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
   console.log(`worker: bin/clo worker, prebuilt workflow bundle, NODE_OPTIONS=${WORKER_NODE_OPTIONS}`);
-  console.log(['target    ', '  curl -T   ', '    saga    ', 'ratio ', ' worker peak RSS  ', 'tiny item'].join(' | '));
+  console.log(
+    ['target    ', '  curl -T   ', '    saga    ', 'ratio ', ' worker peak RSS  ', 'tiny item'].join(' | '),
+  );
   for (const row of rows) console.log(row);
 }
 

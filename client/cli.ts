@@ -54,11 +54,16 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`clo: ${err.message}`);
       return EXIT.BAD_INPUT;
     }
-    if (err instanceof Error && ['NotFoundError', 'WorkflowNotFoundError', 'ScheduleNotFoundError'].includes(err.name)) {
+    if (
+      err instanceof Error &&
+      ['NotFoundError', 'WorkflowNotFoundError', 'ScheduleNotFoundError'].includes(err.name)
+    ) {
       console.error(`clo: ${err.message}`);
       return EXIT.NOT_FOUND;
     }
-    console.error(`clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`);
+    console.error(
+      `clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`,
+    );
     return EXIT.FAILURE;
   }
 }

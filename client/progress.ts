@@ -18,12 +18,17 @@ async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<M
     const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<
       { name?: string; bytesSent?: number } | undefined
     >(payload);
-    if (detail?.name !== undefined && typeof detail.bytesSent === 'number') live.set(detail.name, detail.bytesSent);
+    if (detail?.name !== undefined && typeof detail.bytesSent === 'number')
+      live.set(detail.name, detail.bytesSent);
   }
   return live;
 }
 
-export async function followProgress<T>(client: Client, handle: WorkflowHandle, opts: { quiet?: boolean } = {}): Promise<T> {
+export async function followProgress<T>(
+  client: Client,
+  handle: WorkflowHandle,
+  opts: { quiet?: boolean } = {},
+): Promise<T> {
   const result = handle.result() as Promise<T>;
   let finished = false;
   result.then(
@@ -50,7 +55,8 @@ export async function followProgress<T>(client: Client, handle: WorkflowHandle, 
             bar = bars.create(Math.max(f.size, 1), 0, { name: f.name, phase: progress.phase });
             byName.set(f.name, bar);
           }
-          const bytes = f.state === 'done' || f.state === 'skipped' ? f.size : (live.get(f.name) ?? f.bytesSent);
+          const bytes =
+            f.state === 'done' || f.state === 'skipped' ? f.size : (live.get(f.name) ?? f.bytesSent);
           bar.update(bytes, { phase: progress.phase });
         }
       } catch {

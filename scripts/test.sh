@@ -15,6 +15,7 @@ echo "test: typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "test: lint" >&2
 npx eslint --max-warnings 0 .
+npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "test: run npm run format" >&2; exit 1; }
 
 mkdir -p test-artifacts
 echo "test: jest" >&2

@@ -46,7 +46,8 @@ export interface CloWorker {
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker> {
   const { config } = opts;
-  const connection = opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
+  const connection =
+    opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const vcenters = new VCenterClients(config, opts.logger ? withActivityContext(opts.logger) : undefined);
   // Activities ask visibility who owns a session (take-over, reaper): a plain client connection.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));

@@ -49,7 +49,9 @@ export function installRuntime({ logger, metricsAddress }: RuntimeOptions): void
   try {
     Runtime.install({
       logger: new PinoSdkLogger(logger),
-      ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+      ...(metricsAddress
+        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
+        : {}),
     });
   } catch {
     // Already installed (a second worker in the same process): keep the first.

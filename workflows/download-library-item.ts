@@ -51,8 +51,6 @@ import { runPool } from './lib/pool';
 import { PERMANENT_FAILURES, RETRY } from './lib/retry';
 import { SessionLease } from './lib/session-lease';
 
-
-
 // Short, idempotent control-plane calls run as local activities, as in the upload saga.
 const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 

@@ -25,7 +25,6 @@ import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
 import { RETRY } from './lib/retry';
 
-
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // The survey makes a few calls per session; a dead worker is noticed by the heartbeat.

@@ -61,7 +61,6 @@ export interface SyncCarry {
 /** Names listed per outcome; the counts stay exact beyond it. */
 const MAX_LISTED = 1000;
 
-
 const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 
 /** The innermost failure type in a chain (child workflow → activity → application failure). */

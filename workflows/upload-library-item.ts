@@ -43,7 +43,6 @@ import { runPool } from './lib/pool';
 import { PERMANENT_FAILURES, RETRY } from './lib/retry';
 import { SessionLease } from './lib/session-lease';
 
-
 // Short control-plane calls run as local activities: no task-queue round trip each, which
 // is most of a small item's end-to-end time. They are idempotent (client tokens, "already
 // gone" tolerated), so a re-run after a worker crash is harmless.
@@ -102,7 +101,15 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
   }
 
   try {
-    return await work.run(async () => upload(input, { control, slow, transfer, keepAlive, keepAliveIntervalMs }, progress, setPhase, compensations));
+    return await work.run(async () =>
+      upload(
+        input,
+        { control, slow, transfer, keepAlive, keepAliveIntervalMs },
+        progress,
+        setPhase,
+        compensations,
+      ),
+    );
   } catch (err) {
     const cancelled = isCancellation(err) && !budgetExceeded;
     const error = budgetExceeded
@@ -141,7 +148,12 @@ async function upload(
   // Everything checkable is checked before anything is created.
   const plan: SourcePlan = await control.planUpload(input.source);
   progress.totalBytes = plan.totalBytes;
-  progress.files = plan.files.map((f) => ({ name: f.name, size: f.size ?? 0, bytesSent: 0, state: 'pending' }));
+  progress.files = plan.files.map((f) => ({
+    name: f.name,
+    size: f.size ?? 0,
+    bytesSent: 0,
+    state: 'pending',
+  }));
   const library = await control.resolveLibrary(vcenter, input.library);
   upsertSearchAttributes([{ key: LIBRARY_ID, value: library.id }]);
   setCurrentDetails(
@@ -197,7 +209,9 @@ async function upload(
     upsertSearchAttributes([{ key: SESSION_ID, value: [...sessionIds] }]);
     progress.sessionId = sessionId;
     compensations.push('session', async ({ cancelled, message }) =>
-      cancelled ? control.cancelUpdateSession(vcenter, sessionId) : control.failUpdateSession(vcenter, sessionId, message),
+      cancelled
+        ? control.cancelUpdateSession(vcenter, sessionId)
+        : control.failUpdateSession(vcenter, sessionId, message),
     );
 
     // Transfers run in their own scope so a lease that finds the session gone can stop them.
@@ -230,7 +244,12 @@ async function upload(
         }),
       );
       const removedFiles = options.replace
-        ? await control.removeFilesNotIn(vcenter, sessionId, itemId, plan.files.map((f) => f.name))
+        ? await control.removeFilesNotIn(
+            vcenter,
+            sessionId,
+            itemId,
+            plan.files.map((f) => f.name),
+          )
         : [];
 
       setPhase('validating');
@@ -266,7 +285,10 @@ async function upload(
       await lease.stop();
       const gone = lease.lost !== undefined || failureType(err) === 'SessionGone';
       if (gone && restarts < options.maxSessionRestarts && !CancellationScope.current().consideredCancelled) {
-        log.warn('update session is gone; starting a new one for the remaining work', { sessionId, restarts });
+        log.warn('update session is gone; starting a new one for the remaining work', {
+          sessionId,
+          restarts,
+        });
         compensations.remove('session');
         continue;
       }

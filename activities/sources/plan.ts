@@ -36,6 +36,9 @@ export async function planSource(source: UploadSource): Promise<SourcePlan> {
       return planUrl(source);
     case 'library-item':
       // Planning it needs the source vCenter: the planUpload activity does it (activities/relay-file.ts).
-      throw new SourceError('SOURCE_NOT_FOUND', 'a library-item source is planned by the planUpload activity, on a worker');
+      throw new SourceError(
+        'SOURCE_NOT_FOUND',
+        'a library-item source is planned by the planUpload activity, on a worker',
+      );
   }
 }

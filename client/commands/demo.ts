@@ -23,7 +23,9 @@ import { addStackOptions, bringUp, startWorkerOn, untilSignal, type DevOptions }
  */
 export function registerDemo(program: Command): void {
   addStackOptions(program.command('demo'))
-    .description('run the end-to-end demo on the embedded stack: upload an OVA, download and verify it, sync a catalog, schedule it')
+    .description(
+      'run the end-to-end demo on the embedded stack: upload an OVA, download and verify it, sync a catalog, schedule it',
+    )
     .option('--keep', 'keep the stack and worker running afterwards (Ctrl-C stops)')
     .action(async (opts: DevOptions & { keep?: boolean }) => {
       const stack = await bringUp(opts);
@@ -48,17 +50,32 @@ export function registerDemo(program: Command): void {
             manifest: 'SHA256',
           });
           const ova = await makeOva(join(work, 'photon-demo.ova'), pkg.dir);
-          console.log(`      ${ova.path} (${formatBytes(ova.size)}, members: ${ova.members.map((m) => m.name).join(', ')})`);
-          const templates = await rest.createLibrary({ name: `clo-demo-templates-${run}`, datastore_id: stack.vcsim.datastore }, randomUUID());
+          console.log(
+            `      ${ova.path} (${formatBytes(ova.size)}, members: ${ova.members.map((m) => m.name).join(', ')})`,
+          );
+          const templates = await rest.createLibrary(
+            { name: `clo-demo-templates-${run}`, datastore_id: stack.vcsim.datastore },
+            randomUUID(),
+          );
 
           step(2, 'uploadLibraryItem: the OVA into a new item, through an update session');
           const upload = await startUpload(
             client,
-            { vcenter: 'default', library: { id: templates }, item: { name: 'photon-demo' }, source: { kind: 'ova', path: ova.path } },
-            { taskQueue, config, summary: `upload photon-demo.ova → clo-demo-templates/photon-demo, ${ova.members.length} files, ${formatBytes(ova.size)}` },
+            {
+              vcenter: 'default',
+              library: { id: templates },
+              item: { name: 'photon-demo' },
+              source: { kind: 'ova', path: ova.path },
+            },
+            {
+              taskQueue,
+              config,
+              summary: `upload photon-demo.ova → clo-demo-templates/photon-demo, ${ova.members.length} files, ${formatBytes(ova.size)}`,
+            },
           );
           const uploaded = await upload.result();
-          for (const f of uploaded.files) console.log(`      ${f.name.padEnd(26)} ${formatBytes(f.size).padStart(9)}  sha1 ${f.sha1}`);
+          for (const f of uploaded.files)
+            console.log(`      ${f.name.padEnd(26)} ${formatBytes(f.size).padStart(9)}  sha1 ${f.sha1}`);
           console.log(`      item ${uploaded.itemId}, session ${uploaded.sessionIds.join(', ')}`);
 
           step(3, 'downloadLibraryItem: the item back to disk, each file verified and renamed into place');
@@ -72,25 +89,46 @@ export function registerDemo(program: Command): void {
           const expected = new Map(ova.members.map((m) => [m.name, m.sha1]));
           const mismatched = downloaded.files.filter((f) => expected.get(f.name) !== f.sha1);
           if (mismatched.length || downloaded.files.length !== ova.members.length) {
-            throw new Error(`round trip differs for ${mismatched.map((f) => f.name).join(', ') || 'the file count'}`);
+            throw new Error(
+              `round trip differs for ${mismatched.map((f) => f.name).join(', ') || 'the file count'}`,
+            );
           }
-          console.log(`      ${downloaded.files.length} files in ${destination}, byte-identical to the OVA's members (SHA-1)`);
+          console.log(
+            `      ${downloaded.files.length} files in ${destination}, byte-identical to the OVA's members (SHA-1)`,
+          );
 
           step(4, 'syncLibrary: a catalog directory (an OVA and an ISO) mirrored into a second library');
           const catalog = join(work, 'catalog');
           await mkdir(catalog, { recursive: true });
           await makeOva(join(catalog, 'photon-demo.ova'), pkg.dir);
           await writeRandomFile(join(catalog, 'tools.iso'), 2 * 1024 * 1024, 'demo-iso');
-          const mirror = await rest.createLibrary({ name: `clo-demo-mirror-${run}`, datastore_id: stack.vcsim.datastore }, randomUUID());
-          const syncInput = { vcenter: 'default', library: { id: mirror }, source: { kind: 'catalog' as const, path: catalog } };
+          const mirror = await rest.createLibrary(
+            { name: `clo-demo-mirror-${run}`, datastore_id: stack.vcsim.datastore },
+            randomUUID(),
+          );
+          const syncInput = {
+            vcenter: 'default',
+            library: { id: mirror },
+            source: { kind: 'catalog' as const, path: catalog },
+          };
           const synced = await (await startSync(client, syncInput, { taskQueue, config })).result();
-          console.log(`      added ${synced.added.join(', ') || 'nothing'}; ${formatBytes(synced.bytesTransferred)} sent`);
+          console.log(
+            `      added ${synced.added.join(', ') || 'nothing'}; ${formatBytes(synced.bytesTransferred)} sent`,
+          );
           const again = await (await startSync(client, syncInput, { taskQueue, config })).result();
-          console.log(`      again, nothing changed: ${again.counts.unchanged} unchanged, ${formatBytes(again.bytesTransferred)} sent`);
+          console.log(
+            `      again, nothing changed: ${again.counts.unchanged} unchanged, ${formatBytes(again.bytesTransferred)} sent`,
+          );
 
           step(5, 'a Temporal Schedule that runs that sync every hour');
           const scheduleName = `clo-demo-sync-${run}`;
-          await createSyncSchedule(client, { name: scheduleName, timing: { every: '1h' }, input: syncInput, taskQueue, config });
+          await createSyncSchedule(client, {
+            name: scheduleName,
+            timing: { every: '1h' },
+            input: syncInput,
+            taskQueue,
+            config,
+          });
           console.log(`      schedule ${scheduleName} created (overlap policy: skip)`);
 
           console.log(

@@ -55,7 +55,9 @@ async function untilSignal(): Promise<NodeJS.Signals> {
 /** `clo dev`: the embedded default stack in the foreground; Ctrl-C stops it all. */
 export function registerDev(program: Command): void {
   addStackOptions(program.command('dev'))
-    .description('run the embedded stack (Temporal dev server + Web UI + vcsim) in the foreground; Ctrl-C stops it')
+    .description(
+      'run the embedded stack (Temporal dev server + Web UI + vcsim) in the foreground; Ctrl-C stops it',
+    )
     .option('--worker', 'also run a worker in this process')
     .action(async (opts: DevOptions) => {
       const stack = await bringUp(opts);

@@ -40,7 +40,9 @@ export function ref(value: string): { id: string } | { name: string } {
 export function registerUpload(program: Command): void {
   program
     .command('upload <source>')
-    .description('upload a file, an OVF package, an OVA or a URL into a library item (as the uploadLibraryItem saga)')
+    .description(
+      'upload a file, an OVF package, an OVA or a URL into a library item (as the uploadLibraryItem saga)',
+    )
     .requiredOption('--library <name|id:ID>', 'target library, by name or id:<id>')
     .requiredOption('--item <name|id:ID>', 'target item, by name (created if missing) or id:<id>')
     .option('--vcenter <name>', 'configured vCenter connection', 'default')
@@ -90,7 +92,9 @@ export function registerUpload(program: Command): void {
           }, ${formatBytes(plan.totalBytes)}`,
         });
         if (!opts.wait) {
-          console.log(opts.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`);
+          console.log(
+            opts.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,
+          );
           return;
         }
         const result = await followProgress(client, handle, { quiet: Boolean(opts.json) });
@@ -100,4 +104,3 @@ export function registerUpload(program: Command): void {
       }
     });
 }
-

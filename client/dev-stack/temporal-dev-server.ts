@@ -52,7 +52,10 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     ...(namespace !== 'default' ? ['--namespace', namespace] : []),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
-    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
+    ]),
   ];
   const child = spawn(opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = captureTail(child);
@@ -64,7 +67,8 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
   try {
     for (;;) {
       if (exited) throw new Error(`temporal server start-dev exited before it was ready:\n${tail()}`);
-      if (Date.now() > deadline) throw new Error(`temporal server start-dev did not answer on ${address}:\n${tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`temporal server start-dev did not answer on ${address}:\n${tail()}`);
       try {
         const connection = await Connection.connect({ address, connectTimeout: 1000 });
         try {

@@ -53,7 +53,16 @@ describe('clo dev', () => {
 
   it('serves Temporal, the Web UI and vcsim, registers search attributes, keeps history across a restart and stops on Ctrl-C', async () => {
     const [port, uiPort, vcsimPort] = [await freePort(), await freePort(), await freePort()];
-    const args = ['--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--vcsim-port', String(vcsimPort)];
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--vcsim-port',
+      String(vcsimPort),
+    ];
     const first = await startDev(args);
     const workflowId = `survives-restart-${Date.now()}`;
     try {
@@ -73,13 +82,18 @@ describe('clo dev', () => {
       expect(login.status).toBe(200);
       expect(((await login.json()) as { value: string }).value).toEqual(expect.any(String));
 
-      const config = JSON.parse(await readFile(join(dataDir, 'clo.json'), 'utf8')) as { temporal: { address: string } };
+      const config = JSON.parse(await readFile(join(dataDir, 'clo.json'), 'utf8')) as {
+        temporal: { address: string };
+      };
       expect(config.temporal.address).toBe(`127.0.0.1:${port}`);
 
       const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
       try {
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-        for (const key of ALL_SEARCH_ATTRIBUTES) expect(Object.keys(customAttributes ?? {})).toContain(key.name);
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({
+          namespace: 'default',
+        });
+        for (const key of ALL_SEARCH_ATTRIBUTES)
+          expect(Object.keys(customAttributes ?? {})).toContain(key.name);
         // Nothing polls this queue, so the workflow stays open in history.
         await new Client({ connection }).workflow.start('smokeWorkflow', {
           taskQueue: 'nobody-polls-this',

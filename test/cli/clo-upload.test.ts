@@ -13,9 +13,14 @@ import { stackInfo } from '../stack/stack-info';
 
 const CLO = resolve(__dirname, '../../bin/clo');
 
-async function clo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+async function clo(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLO, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLO, ...args], {
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -41,12 +46,17 @@ describe('clo upload', () => {
   });
 
   it('refuses a path that does not exist with one line and exit code 2, starting nothing', async () => {
-    const { code, stderr } = await clo(['upload', '/nonexistent/photon.iso', '--library', 'lib', '--item', 'photon', '--vcenter', 'vcsim'], env);
+    const { code, stderr } = await clo(
+      ['upload', '/nonexistent/photon.iso', '--library', 'lib', '--item', 'photon', '--vcenter', 'vcsim'],
+      env,
+    );
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^clo: \/nonexistent\/photon.iso does not exist/);
     const id = uploadWorkflowId({ vcenter: 'vcsim', library: { name: 'lib' }, item: { name: 'photon' } });
-    await expect(worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
   });
 
   it('uploads a file into vcsim and prints the result as JSON with --wait --json', async () => {
@@ -56,11 +66,25 @@ describe('clo upload', () => {
     const file = await writeRandomFile(join(dir, 'cli.iso'), 256 * 1024, 'cli');
     const item = `cli-${randomUUID().slice(0, 6)}`;
     const { code, stdout, stderr } = await clo(
-      ['upload', file.path, '--library', library.name, '--item', item, '--vcenter', 'vcsim', '--wait', '--json'],
+      [
+        'upload',
+        file.path,
+        '--library',
+        library.name,
+        '--item',
+        item,
+        '--vcenter',
+        'vcsim',
+        '--wait',
+        '--json',
+      ],
       env,
     );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const result = JSON.parse(stdout) as { files: Array<{ name: string; sha1: string }>; itemCreated: boolean };
+    const result = JSON.parse(stdout) as {
+      files: Array<{ name: string; sha1: string }>;
+      itemCreated: boolean;
+    };
     expect(result.itemCreated).toBe(true);
     expect(result.files).toEqual([expect.objectContaining({ name: 'cli.iso', sha1: file.sha1 })]);
   });

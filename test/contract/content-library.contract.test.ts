@@ -53,10 +53,17 @@ describe.each<[string, Target]>([
   let updateSessions: string[] = [];
   let downloadSessions: string[] = [];
 
-  const options = (): ContentLibraryClientOptions => ({ url: env.url, username: env.username, password: env.password });
+  const options = (): ContentLibraryClientOptions => ({
+    url: env.url,
+    username: env.username,
+    password: env.password,
+  });
 
   const newItem = (type = 'iso'): Promise<string> =>
-    client.createLibraryItem({ library_id: libraryId, name: `item-${randomUUID().slice(0, 8)}`, type }, randomUUID());
+    client.createLibraryItem(
+      { library_id: libraryId, name: `item-${randomUUID().slice(0, 8)}`, type },
+      randomUUID(),
+    );
 
   async function openUpdateSession(itemId: string, clientToken: string = randomUUID()): Promise<string> {
     const id = await client.createUpdateSession({ library_item_id: itemId }, clientToken);
@@ -98,7 +105,11 @@ describe.each<[string, Target]>([
   }
 
   /** Prepares a file of a download session and waits for PREPARED; returns its endpoint. */
-  async function prepared(sessionId: string, name: string, type: 'HTTPS' | 'DIRECT' = 'HTTPS'): Promise<TransferEndpoint> {
+  async function prepared(
+    sessionId: string,
+    name: string,
+    type: 'HTTPS' | 'DIRECT' = 'HTTPS',
+  ): Promise<TransferEndpoint> {
     await client.prepareDownloadSessionFile(sessionId, name, type);
     const info = await pollUntil(
       () => client.getDownloadSessionFile(sessionId, name),
@@ -292,7 +303,14 @@ describe.each<[string, Target]>([
         randomUUID(),
       );
       const item = await client.getLibraryItem(id);
-      expect(item).toMatchObject({ id, library_id: libraryId, name, type: 'iso', description: 'an ISO', size: 0 });
+      expect(item).toMatchObject({
+        id,
+        library_id: libraryId,
+        name,
+        type: 'iso',
+        description: 'an ISO',
+        size: 0,
+      });
       expect(item.content_version).toMatch(/^\d+$/);
       expect(await client.listLibraryItems(libraryId)).toEqual(expect.arrayContaining([id, payloadItemId]));
       expect(await client.findLibraryItems({ library_id: libraryId, name })).toEqual([id]);
@@ -311,7 +329,9 @@ describe.each<[string, Target]>([
     it('a second item with a name already used in the library gets AlreadyExists', async () => {
       const id = await newItem();
       const { name } = await client.getLibraryItem(id);
-      await expect(client.createLibraryItem({ library_id: libraryId, name }, randomUUID())).rejects.toMatchObject({
+      await expect(
+        client.createLibraryItem({ library_id: libraryId, name }, randomUUID()),
+      ).rejects.toMatchObject({
         name: 'AlreadyExistsError',
         code: 'ALREADY_EXISTS',
         retryable: false,
@@ -383,7 +403,9 @@ describe.each<[string, Target]>([
           expect((await client.getUpdateSession(first)).state).toBe('ACTIVE');
           expect((await client.getUpdateSession(second)).state).toBe('ACTIVE');
         } else {
-          await expect(client.createUpdateSession({ library_item_id: itemId }, randomUUID())).rejects.toMatchObject({
+          await expect(
+            client.createUpdateSession({ library_item_id: itemId }, randomUUID()),
+          ).rejects.toMatchObject({
             name: 'ResourceBusyError',
             code: 'RESOURCE_BUSY',
             retryable: true,
@@ -405,7 +427,9 @@ describe.each<[string, Target]>([
         await sleep(20);
         await client.keepAliveUpdateSession(id, 40);
         const after = await client.getUpdateSession(id);
-        expect(Date.parse(after.expiration_time ?? '')).toBeGreaterThan(Date.parse(before.expiration_time ?? ''));
+        expect(Date.parse(after.expiration_time ?? '')).toBeGreaterThan(
+          Date.parse(before.expiration_time ?? ''),
+        );
         if (departs.keepAliveProgress) {
           expect(after.client_progress).toBe(0);
         } else {
@@ -431,7 +455,12 @@ describe.each<[string, Target]>([
           size: bytes.length,
           checksum_info: { algorithm: 'SHA1', checksum: sha1(bytes) },
         });
-        expect(added).toMatchObject({ name: 'push.bin', source_type: 'PUSH', status: 'WAITING_FOR_TRANSFER', bytes_transferred: 0 });
+        expect(added).toMatchObject({
+          name: 'push.bin',
+          source_type: 'PUSH',
+          status: 'WAITING_FOR_TRANSFER',
+          bytes_transferred: 0,
+        });
         expect(added.upload_endpoint?.uri).toMatch(/^http:\/\/.+\/push\.bin$/);
 
         const progress: number[] = [];
@@ -446,11 +475,19 @@ describe.each<[string, Target]>([
         const file = await client.getUpdateSessionFile(id, 'push.bin');
         const listed = await client.listUpdateSessionFiles(id);
         expect(listed).toHaveLength(1);
-        expect(listed[0]).toMatchObject({ name: 'push.bin', status: file.status, bytes_transferred: file.bytes_transferred });
+        expect(listed[0]).toMatchObject({
+          name: 'push.bin',
+          status: file.status,
+          bytes_transferred: file.bytes_transferred,
+        });
         if (departs.pushStatus) {
           expect(file).toMatchObject({ status: 'WAITING_FOR_TRANSFER', bytes_transferred: 0 });
         } else {
-          expect(file).toMatchObject({ status: 'READY', bytes_transferred: bytes.length, size: bytes.length });
+          expect(file).toMatchObject({
+            status: 'READY',
+            bytes_transferred: bytes.length,
+            size: bytes.length,
+          });
         }
       },
     );
@@ -464,15 +501,25 @@ describe.each<[string, Target]>([
       async () => {
         const id = await openUpdateSession(await newItem());
         const bytes = randomBytes(2048);
-        const added = await client.addUpdateSessionFile(id, { name: 'later.bin', source_type: 'PUSH', size: bytes.length });
+        const added = await client.addUpdateSessionFile(id, {
+          name: 'later.bin',
+          source_type: 'PUSH',
+          size: bytes.length,
+        });
         const before = await client.validateUpdateSessionFiles(id);
         if (departs.validateMissing) {
           expect(before).toEqual({ has_errors: false, missing_files: [], invalid_files: [] });
         } else {
           expect(before).toEqual({ has_errors: true, missing_files: ['later.bin'], invalid_files: [] });
         }
-        await client.uploadToEndpoint(added.upload_endpoint ?? '', Readable.from([bytes]), { size: bytes.length });
-        expect(await client.validateUpdateSessionFiles(id)).toEqual({ has_errors: false, missing_files: [], invalid_files: [] });
+        await client.uploadToEndpoint(added.upload_endpoint ?? '', Readable.from([bytes]), {
+          size: bytes.length,
+        });
+        expect(await client.validateUpdateSessionFiles(id)).toEqual({
+          has_errors: false,
+          missing_files: [],
+          invalid_files: [],
+        });
       },
     );
 
@@ -530,12 +577,18 @@ describe.each<[string, Target]>([
     );
 
     it(
-      vcsimSays(departs.itemSize, 'the item size stays 0 whatever files it holds', 'the item size is the sum of its file sizes'),
+      vcsimSays(
+        departs.itemSize,
+        'the item size stays 0 whatever files it holds',
+        'the item size is the sum of its file sizes',
+      ),
       async () => {
         const itemId = await newItem();
         await pushAndComplete(itemId, { 'a.bin': randomBytes(1000), 'b.bin': randomBytes(234) });
         expect((await client.getLibraryItem(itemId)).size).toBe(departs.itemSize ? 0 : 1234);
-        expect((await client.listLibraryItemFiles(itemId)).map((f) => f.size).sort()).toEqual([1000, 234].sort());
+        expect((await client.listLibraryItemFiles(itemId)).map((f) => f.size).sort()).toEqual(
+          [1000, 234].sort(),
+        );
       },
     );
 
@@ -568,10 +621,20 @@ describe.each<[string, Target]>([
         if (departs.stateChecks) {
           await client.keepAliveUpdateSession(id);
           await client.completeUpdateSession(id);
-          expect((await pollUntil(() => client.getUpdateSession(id), (s) => s.state === 'DONE')).state).toBe('DONE');
+          expect(
+            (
+              await pollUntil(
+                () => client.getUpdateSession(id),
+                (s) => s.state === 'DONE',
+              )
+            ).state,
+          ).toBe('DONE');
         } else {
           await expect(client.keepAliveUpdateSession(id)).rejects.toMatchObject(notAllowed);
-          await expect(client.completeUpdateSession(id)).rejects.toMatchObject({ ...notAllowed, retryable: false });
+          await expect(client.completeUpdateSession(id)).rejects.toMatchObject({
+            ...notAllowed,
+            retryable: false,
+          });
           await expect(client.failUpdateSession(id, 'too late')).rejects.toMatchObject(notAllowed);
           expect((await client.getUpdateSession(id)).state).toBe('CANCELED');
         }
@@ -630,7 +693,8 @@ describe.each<[string, Target]>([
           await sleep(600);
           expect((await client.getUpdateSession(id)).state).toBe('ACTIVE');
         } else {
-          if (!env.setSessionIdleTimeout) throw new Error('this target cannot shorten the session idle timeout');
+          if (!env.setSessionIdleTimeout)
+            throw new Error('this target cannot shorten the session idle timeout');
           const restore = env.setSessionIdleTimeout(300);
           try {
             const id = await openUpdateSession(itemId);
@@ -742,7 +806,12 @@ describe.each<[string, Target]>([
           source_type: 'PULL',
           source_endpoint: { uri: `${source.url}/slow.bin` },
         });
-        expect(await pollUntil(() => Promise.resolve(source.gets()), (n) => n > 0)).toBe(1);
+        expect(
+          await pollUntil(
+            () => Promise.resolve(source.gets()),
+            (n) => n > 0,
+          ),
+        ).toBe(1);
         await client.completeUpdateSession(id);
         await sleep(100);
         expect((await client.getUpdateSession(id)).state).toBe('ACTIVE');
@@ -766,7 +835,9 @@ describe.each<[string, Target]>([
       async () => {
         const id = await openUpdateSession(await newItem());
         await expect(client.getUpdateSessionFile(id, 'never-added.bin')).rejects.toMatchObject(
-          departs.unknownFileName ? { name: 'ResponseValidationError', code: 'RESPONSE_VALIDATION', status: 200 } : invalidArgument,
+          departs.unknownFileName
+            ? { name: 'ResponseValidationError', code: 'RESPONSE_VALIDATION', status: 200 }
+            : invalidArgument,
         );
       },
     );
@@ -780,7 +851,11 @@ describe.each<[string, Target]>([
       async () => {
         const create = client.createUpdateSession({ library_item_id: randomUUID() }, randomUUID());
         if (departs.unknownItemCrash) {
-          await expect(create).rejects.toMatchObject({ name: 'TransportError', code: 'TRANSPORT', retryable: true });
+          await expect(create).rejects.toMatchObject({
+            name: 'TransportError',
+            code: 'TRANSPORT',
+            retryable: true,
+          });
           // The server lives on: the next call works.
           expect(await client.listLibraries()).toContain(libraryId);
         } else {
@@ -811,7 +886,10 @@ describe.each<[string, Target]>([
       const files = await client.listDownloadSessionFiles(id);
       expect(files).toEqual([expect.objectContaining({ name: 'payload.bin', status: 'UNPREPARED' })]);
       expect(files[0]?.download_endpoint).toBeUndefined();
-      expect(await client.getDownloadSessionFile(id, 'payload.bin')).toMatchObject({ name: 'payload.bin', status: 'UNPREPARED' });
+      expect(await client.getDownloadSessionFile(id, 'payload.bin')).toMatchObject({
+        name: 'payload.bin',
+        status: 'UNPREPARED',
+      });
     });
 
     it(
@@ -839,7 +917,9 @@ describe.each<[string, Target]>([
           );
           expect(final).toMatchObject({ status: 'PREPARED', size: payload.length });
           expect(final.download_endpoint?.uri).toMatch(/^http:\/\/.+\/payload\.bin$/);
-          expect([...seen].every((s) => ['PREPARE_REQUESTED', 'PREPARING', 'PREPARED'].includes(s))).toBe(true);
+          expect([...seen].every((s) => ['PREPARE_REQUESTED', 'PREPARING', 'PREPARED'].includes(s))).toBe(
+            true,
+          );
         }
       },
     );
@@ -914,7 +994,9 @@ describe.each<[string, Target]>([
         await sleep(20);
         await client.keepAliveDownloadSession(id, 25);
         const after = await client.getDownloadSession(id);
-        expect(Date.parse(after.expiration_time ?? '')).toBeGreaterThan(Date.parse(before.expiration_time ?? ''));
+        expect(Date.parse(after.expiration_time ?? '')).toBeGreaterThan(
+          Date.parse(before.expiration_time ?? ''),
+        );
         expect(after.client_progress).toBe(departs.keepAliveProgress ? 0 : 25);
       },
     );
@@ -929,7 +1011,8 @@ describe.each<[string, Target]>([
         const id = await openDownloadSession(payloadItemId);
         const endpoint = await prepared(id, 'payload.bin');
         await client.cancelDownloadSession(id);
-        if (departs.downloadCancelDeletes) await expect(client.getDownloadSession(id)).rejects.toMatchObject(notFound);
+        if (departs.downloadCancelDeletes)
+          await expect(client.getDownloadSession(id)).rejects.toMatchObject(notFound);
         else expect((await client.getDownloadSession(id)).state).toBe('CANCELED');
         await expect(client.downloadFromEndpoint(endpoint)).rejects.toMatchObject(notFound);
       },
@@ -996,8 +1079,12 @@ describe.each<[string, Target]>([
             status: 'PREPARED',
           });
         } else {
-          await expect(client.getDownloadSessionFile(id, 'absent.bin')).rejects.toMatchObject(invalidArgument);
-          await expect(client.prepareDownloadSessionFile(id, 'absent.bin')).rejects.toMatchObject(invalidArgument);
+          await expect(client.getDownloadSessionFile(id, 'absent.bin')).rejects.toMatchObject(
+            invalidArgument,
+          );
+          await expect(client.prepareDownloadSessionFile(id, 'absent.bin')).rejects.toMatchObject(
+            invalidArgument,
+          );
         }
       },
     );
@@ -1054,7 +1141,10 @@ describe.each<[string, Target]>([
         ['keepAliveUpdateSession', () => client.keepAliveUpdateSession(unknown)],
         ['completeUpdateSession', () => client.completeUpdateSession(unknown)],
         ['listUpdateSessionFiles', () => client.listUpdateSessionFiles(unknown)],
-        ['createDownloadSession', () => client.createDownloadSession({ library_item_id: unknown }, randomUUID())],
+        [
+          'createDownloadSession',
+          () => client.createDownloadSession({ library_item_id: unknown }, randomUUID()),
+        ],
         ['getDownloadSession', () => client.getDownloadSession(unknown)],
         ['listDownloadSessionFiles', () => client.listDownloadSessionFiles(unknown)],
       ];
@@ -1067,7 +1157,12 @@ describe.each<[string, Target]>([
 
 describe('TLS against vcsim over HTTPS', () => {
   const tlsClient = (tls?: TlsOptions): ContentLibraryClient =>
-    new ContentLibraryClient({ url: stackInfo().vcsimTls.url, username: 'user', password: 'pass', ...(tls ? { tls } : {}) });
+    new ContentLibraryClient({
+      url: stackInfo().vcsimTls.url,
+      username: 'user',
+      password: 'pass',
+      ...(tls ? { tls } : {}),
+    });
 
   async function using<T>(c: ContentLibraryClient, fn: (c: ContentLibraryClient) => Promise<T>): Promise<T> {
     try {
@@ -1107,7 +1202,11 @@ describe('TLS against vcsim over HTTPS', () => {
 
   it('refuses the self-signed certificate by default with TlsError', async () => {
     await using(tlsClient(), async (c) => {
-      await expect(c.listLibraries()).rejects.toMatchObject({ name: 'TlsError', code: 'TLS', retryable: false });
+      await expect(c.listLibraries()).rejects.toMatchObject({
+        name: 'TlsError',
+        code: 'TLS',
+        retryable: false,
+      });
     });
   });
 
@@ -1126,16 +1225,26 @@ describe('TLS against vcsim over HTTPS', () => {
   it('uploads and downloads over HTTPS through the pinned connection', async () => {
     const { datastore, thumbprint } = stackInfo().vcsimTls;
     await using(tlsClient({ thumbprint }), async (c) => {
-      const lib = await c.createLibrary({ name: `tls-${randomUUID().slice(0, 8)}`, datastore_id: datastore }, randomUUID());
+      const lib = await c.createLibrary(
+        { name: `tls-${randomUUID().slice(0, 8)}`, datastore_id: datastore },
+        randomUUID(),
+      );
       try {
         const itemId = await c.createLibraryItem({ library_id: lib, name: 'over-tls' }, randomUUID());
         const bytes = randomBytes(50_000);
         const session = await c.createUpdateSession({ library_item_id: itemId }, randomUUID());
-        const added = await c.addUpdateSessionFile(session, { name: 'tls.bin', source_type: 'PUSH', size: bytes.length });
+        const added = await c.addUpdateSessionFile(session, {
+          name: 'tls.bin',
+          source_type: 'PUSH',
+          size: bytes.length,
+        });
         expect(added.upload_endpoint?.uri).toMatch(/^https:\/\//);
         await c.uploadToEndpoint(added.upload_endpoint ?? '', Readable.from([bytes]), { size: bytes.length });
         await c.completeUpdateSession(session);
-        const done = await pollUntil(() => c.getUpdateSession(session), (s) => s.state !== 'ACTIVE');
+        const done = await pollUntil(
+          () => c.getUpdateSession(session),
+          (s) => s.state !== 'ACTIVE',
+        );
         expect(done.state).toBe('DONE');
         const download = await c.createDownloadSession({ library_item_id: itemId }, randomUUID());
         await c.prepareDownloadSessionFile(download, 'tls.bin');

@@ -78,8 +78,16 @@ export function lastToken(requests: readonly RecordedRequest[]): string {
 }
 
 /** Status of a bare /rest call with `token`, outside the client (plain HTTP only). */
-export async function rawStatus(baseUrl: string, method: string, path: string, token: string): Promise<number> {
-  const res = await fetch(`${baseUrl}${path}`, { method, headers: { [SESSION_HEADER]: token, accept: 'application/json' } });
+export async function rawStatus(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string,
+): Promise<number> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { [SESSION_HEADER]: token, accept: 'application/json' },
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -92,7 +100,11 @@ export async function readAll(body: Readable): Promise<Buffer> {
 }
 
 /** Calls `read` until `done` accepts its value or `timeoutMs` passes; returns the last value either way. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -113,7 +125,10 @@ export async function serveBytes(
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const server = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes.length),
+    });
     if (req.method !== 'GET') {
       res.end();
       return;

@@ -257,7 +257,9 @@ export class Faults {
 
   /** Bytes per second a GET of `fileName` may go at now, if limited. */
   rateLimit(fileName: string): number | undefined {
-    const e = this.find((f) => f.type === 'limit-rate' && (f.fileName === undefined || f.fileName === fileName));
+    const e = this.find(
+      (f) => f.type === 'limit-rate' && (f.fileName === undefined || f.fileName === fileName),
+    );
     return e?.fault.type === 'limit-rate' ? e.fault.bytesPerSecond : undefined;
   }
 

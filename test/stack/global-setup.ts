@@ -39,7 +39,9 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__CLO_STACK_STOP__ = async () => {
     await Promise.allSettled([temporal.stop(), vcsim.stop(), vcsimTls.stop()]);
   };
-  console.log(`\n[stack] Temporal ${temporal.address}, vcsim ${vcsim.url}, ready in ${Date.now() - started} ms`);
+  console.log(
+    `\n[stack] Temporal ${temporal.address}, vcsim ${vcsim.url}, ready in ${Date.now() - started} ms`,
+  );
 }
 
 const quietLogger = {

@@ -19,7 +19,10 @@ function quietRuntime(): void {
 }
 
 /** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given. */
-export function testConfig(extraVCenters: Record<string, unknown> = {}, taskQueue = `test-${randomUUID()}`): CloConfig {
+export function testConfig(
+  extraVCenters: Record<string, unknown> = {},
+  taskQueue = `test-${randomUUID()}`,
+): CloConfig {
   const stack = stackInfo();
   return CloConfig.parse({
     temporal: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue },

@@ -14,6 +14,7 @@ export interface StackInfo {
 /** The running stack; fails clearly if the test was started outside the `stack` project. */
 export function stackInfo(): StackInfo {
   const raw = process.env.CLO_TEST_STACK;
-  if (!raw) throw new Error('CLO_TEST_STACK is not set: run this test in the jest `stack` project (npm test)');
+  if (!raw)
+    throw new Error('CLO_TEST_STACK is not set: run this test in the jest `stack` project (npm test)');
   return JSON.parse(raw) as StackInfo;
 }

@@ -3,12 +3,23 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ContentLibraryClient } from '../../activities/content-library';
 
 /** A client for a test server (vcsim accepts any credentials; the simulator is configured with these). */
-export function restClient(url: string, opts: { username?: string; password?: string } = {}): ContentLibraryClient {
-  return new ContentLibraryClient({ url, username: opts.username ?? 'user', password: opts.password ?? 'pass' });
+export function restClient(
+  url: string,
+  opts: { username?: string; password?: string } = {},
+): ContentLibraryClient {
+  return new ContentLibraryClient({
+    url,
+    username: opts.username ?? 'user',
+    password: opts.password ?? 'pass',
+  });
 }
 
 /** Creates a uniquely named local library on `datastore`. */
-export async function createTestLibrary(client: ContentLibraryClient, datastore: string, prefix = 'lib'): Promise<{ id: string; name: string }> {
+export async function createTestLibrary(
+  client: ContentLibraryClient,
+  datastore: string,
+  prefix = 'lib',
+): Promise<{ id: string; name: string }> {
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;
   const id = await client.createLibrary({ name, datastore_id: datastore }, randomUUID());
   return { id, name };
@@ -45,7 +56,10 @@ export async function readItemBack(
 }
 
 /** Update sessions on an item (or all) with their states. */
-export async function updateSessionStates(client: ContentLibraryClient, itemId?: string): Promise<Record<string, string>> {
+export async function updateSessionStates(
+  client: ContentLibraryClient,
+  itemId?: string,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const id of await client.listUpdateSessions(itemId)) {
     try {

@@ -15,7 +15,10 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export async function startTarget(name: Target['name'], opts: Parameters<typeof startSimulator>[0] = {}): Promise<Target> {
+export async function startTarget(
+  name: Target['name'],
+  opts: Parameters<typeof startSimulator>[0] = {},
+): Promise<Target> {
   if (name === 'vcsim') {
     const { vcsim } = stackInfo();
     return { name, url: vcsim.url, datastore: vcsim.datastore, close: () => Promise.resolve() };

@@ -16,7 +16,10 @@ class Throttle extends Transform {
     const send = (offset: number): void => {
       if (offset >= chunk.length) return done();
       const now = Date.now();
-      this.budget = Math.min(this.bytesPerSecond(), this.budget + ((now - this.last) / 1000) * this.bytesPerSecond());
+      this.budget = Math.min(
+        this.bytesPerSecond(),
+        this.budget + ((now - this.last) / 1000) * this.bytesPerSecond(),
+      );
       this.last = now;
       const n = Math.min(chunk.length - offset, Math.max(0, Math.floor(this.budget)));
       if (n > 0) {

@@ -1,7 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getVCenter, loadConfig, resolveVCenterCredentials, temporalConnectionOptions } from '../../temporal.config';
+import {
+  getVCenter,
+  loadConfig,
+  resolveVCenterCredentials,
+  temporalConnectionOptions,
+} from '../../temporal.config';
 
 const LAB = {
   CLO_VCENTER_LAB_URL: 'https://vc.lab.example:443',
@@ -33,7 +38,13 @@ describe('loadConfig', () => {
   });
 
   it('builds named vCenter connections from CLO_VCENTER_<NAME>_* variables', () => {
-    const config = loadConfig({ ...LAB, CLO_VCENTER_EDGE_SITE_URL: 'http://127.0.0.1:8989', CLO_VCENTER_EDGE_SITE_USERNAME: 'u', CLO_VCENTER_EDGE_SITE_PASSWORD_FILE: '/run/secrets/edge', CLO_VCENTER_EDGE_SITE_INSECURE: 'true' });
+    const config = loadConfig({
+      ...LAB,
+      CLO_VCENTER_EDGE_SITE_URL: 'http://127.0.0.1:8989',
+      CLO_VCENTER_EDGE_SITE_USERNAME: 'u',
+      CLO_VCENTER_EDGE_SITE_PASSWORD_FILE: '/run/secrets/edge',
+      CLO_VCENTER_EDGE_SITE_INSECURE: 'true',
+    });
     expect(config.vcenters.lab).toEqual({
       url: LAB.CLO_VCENTER_LAB_URL,
       username: LAB.CLO_VCENTER_LAB_USERNAME,
@@ -56,7 +67,9 @@ describe('loadConfig', () => {
   });
 
   it('names the variable and the expectation for a bad duration', () => {
-    expect(configError({ CLO_KEEPALIVE_INTERVAL: 'soon' })).toMatch(/CLO_KEEPALIVE_INTERVAL: expected a duration like 30s/);
+    expect(configError({ CLO_KEEPALIVE_INTERVAL: 'soon' })).toMatch(
+      /CLO_KEEPALIVE_INTERVAL: expected a duration like 30s/,
+    );
   });
 
   it('names the variable for a bad Temporal address', () => {
@@ -64,7 +77,9 @@ describe('loadConfig', () => {
   });
 
   it('names the variable for a vCenter URL that is not http(s)', () => {
-    expect(configError({ ...LAB, CLO_VCENTER_LAB_URL: 'ftp://vc' })).toMatch(/CLO_VCENTER_LAB_URL: expected an http/);
+    expect(configError({ ...LAB, CLO_VCENTER_LAB_URL: 'ftp://vc' })).toMatch(
+      /CLO_VCENTER_LAB_URL: expected an http/,
+    );
   });
 
   it('rejects a thumbprint that is not a SHA-1 and says what is expected', () => {
@@ -75,7 +90,9 @@ describe('loadConfig', () => {
 
   it('asks for exactly one of password and password file', () => {
     const noPassword: NodeJS.ProcessEnv = { ...LAB, CLO_VCENTER_LAB_PASSWORD: undefined };
-    expect(configError(noPassword)).toMatch(/set exactly one of password or passwordFile \(set CLO_VCENTER_LAB_PASSWORD\)/);
+    expect(configError(noPassword)).toMatch(
+      /set exactly one of password or passwordFile \(set CLO_VCENTER_LAB_PASSWORD\)/,
+    );
   });
 
   it('never echoes a password in its error message', () => {
@@ -97,11 +114,16 @@ describe('loadConfig', () => {
     const config = loadConfig({ CLO_CONFIG_FILE: file, CLO_TASK_QUEUE: 'from-env' });
     expect(config.temporal.address).toBe('temporal.internal:7233');
     expect(config.temporal.taskQueue).toBe('from-env');
-    expect(resolveVCenterCredentials(getVCenter(config, 'prod'))).toEqual({ username: 'svc', password: 'from-file-secret' });
+    expect(resolveVCenterCredentials(getVCenter(config, 'prod'))).toEqual({
+      username: 'svc',
+      password: 'from-file-secret',
+    });
   });
 
   it('reports an unreadable config file by its variable', () => {
-    expect(configError({ CLO_CONFIG_FILE: '/nonexistent/clo.json' })).toMatch(/^CLO_CONFIG_FILE=\/nonexistent\/clo.json: cannot read/);
+    expect(configError({ CLO_CONFIG_FILE: '/nonexistent/clo.json' })).toMatch(
+      /^CLO_CONFIG_FILE=\/nonexistent\/clo.json: cannot read/,
+    );
   });
 
   it('lists the configured vCenters when an unknown one is asked for', () => {
@@ -111,7 +133,11 @@ describe('loadConfig', () => {
 
   it('turns on TLS for Temporal when an API key is set', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' });
-    expect(temporalConnectionOptions(config.temporal)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', apiKey: 'key', tls: {} });
+    expect(temporalConnectionOptions(config.temporal)).toEqual({
+      address: 'ns.acct.tmprl.cloud:7233',
+      apiKey: 'key',
+      tls: {},
+    });
   });
 
   it('requires both halves of an mTLS pair', () => {

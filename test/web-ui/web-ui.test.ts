@@ -28,7 +28,15 @@ describe('the Temporal Web UI', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // The machine has no network beyond loopback: keep Chromium from reaching for Google's services.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -46,10 +54,15 @@ describe('the Temporal Web UI', () => {
     const item = `ui-${randomUUID().slice(0, 6)}`;
     const handle = await startUpload(
       worker.client,
-      { vcenter: 'vcsim', library: { id: library.id }, item: { name: item }, source: { kind: 'file', path: file.path } },
+      {
+        vcenter: 'vcsim',
+        library: { id: library.id },
+        item: { name: item },
+        source: { kind: 'file', path: file.path },
+      },
       { taskQueue: worker.taskQueue, summary: `upload ui.iso → ${library.name}/${item}` },
     );
-    const result = (await handle.result());
+    const result = await handle.result();
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const query = encodeURIComponent(`CloItemId="${result.itemId}"`);
@@ -58,7 +71,10 @@ describe('the Temporal Web UI', () => {
     await row.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-search.png'), fullPage: true });
     // Only the one workflow matches the item id.
-    await page.getByText(/^\s*1 Workflow\s*$/).first().waitFor({ timeout: 10_000 });
+    await page
+      .getByText(/^\s*1 Workflow\s*$/)
+      .first()
+      .waitFor({ timeout: 10_000 });
 
     await row.click();
     const summary = page.getByText(`upload ui.iso → ${library.name}/${item}`).first();

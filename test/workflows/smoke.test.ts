@@ -38,7 +38,8 @@ describe('smokeWorkflow on the real Temporal dev server and vcsim', () => {
         args: [{ vcenter: 'nowhere' }],
       });
       const err = await handle.result().catch((e: unknown) => e);
-      const cause = ((err as WorkflowFailedError).cause as { cause?: { type?: string; message: string } }).cause;
+      const cause = ((err as WorkflowFailedError).cause as { cause?: { type?: string; message: string } })
+        .cause;
       expect(cause?.type).toBe('ConfigError');
       expect(cause?.message).toContain('configured: vcsim');
       // One attempt only: ConfigError is permanent.

@@ -17,7 +17,6 @@ import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-prox
 import { failureOf } from '../support/failures';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-
 describe('uploadLibraryItem failure paths on the simulator', () => {
   let target: Target;
   let worker: TestWorker;
@@ -50,9 +49,14 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
   });
 
   const start = async (input: Omit<UploadInput, 'vcenter' | 'library'>): Promise<WorkflowHandle> =>
-    startUpload(worker.client, { vcenter: 'target', library: { name: library.name }, ...input }, { taskQueue: worker.taskQueue });
+    startUpload(
+      worker.client,
+      { vcenter: 'target', library: { name: library.name }, ...input },
+      { taskQueue: worker.taskQueue },
+    );
   const itemNamed = async (name: string) => rest.findLibraryItems({ library_id: library.id, name });
-  const sessionsOf = (itemId: string) => target.sim!.stats.sessions().filter((s) => s.library_item_id === itemId && s.kind === 'update');
+  const sessionsOf = (itemId: string) =>
+    target.sim!.stats.sessions().filter((s) => s.library_item_id === itemId && s.kind === 'update');
   const waitFor = async (what: string, check: () => boolean | Promise<boolean>, ms = 30_000) => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
@@ -65,10 +69,17 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
     const file = await writeRandomFile(join(dir, 'reset.iso'), 4 * 1024 * 1024, 'reset');
     target.sim!.faults.resetTransfer({ direction: 'put', afterBytes: 1024 * 1024, fileName: 'reset.iso' });
     const putsBefore = target.sim!.stats.calls('transfer.put');
-    const result = (await (await start({ item: { name: `reset-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } })).result()) as UploadResult;
+    const result = (await (
+      await start({
+        item: { name: `reset-${randomUUID().slice(0, 6)}` },
+        source: { kind: 'file', path: file.path },
+      })
+    ).result()) as UploadResult;
     expect(target.sim!.stats.calls('transfer.put') - putsBefore).toBe(2);
     expect(result.files[0]).toMatchObject({ name: 'reset.iso', sha1: file.sha1, resent: true });
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'reset.iso': { size: file.size, sha1: file.sha1 } });
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'reset.iso': { size: file.size, sha1: file.sha1 },
+    });
   });
 
   it('starts a new session when the first one expires mid-transfer, and says so in its result', async () => {
@@ -89,7 +100,9 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
     expect(result.sessionRestarts).toBe(1);
     expect(result.sessionIds).toHaveLength(2);
     expect(result.sessionIds[0]).toBe(first);
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'expire.iso': { size: file.size, sha1: file.sha1 } });
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'expire.iso': { size: file.size, sha1: file.sha1 },
+    });
   });
 
   it('fails when validate reports a missing file: the session is failed and the item it created is removed', async () => {
@@ -97,14 +110,20 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
     const path = join(dir, 'lonely.ovf');
     await writeFile(path, ovfDescriptor('lonely', [{ name: 'lonely-disk1.img', size: 1024 }]));
     const name = `missing-${randomUUID().slice(0, 6)}`;
-    const err = await (await start({ item: { name, type: 'ovf' }, source: { kind: 'file', path } })).result().catch((e: unknown) => e);
+    const err = await (
+      await start({ item: { name, type: 'ovf' }, source: { kind: 'file', path } })
+    )
+      .result()
+      .catch((e: unknown) => e);
     const failure = failureOf(err);
     expect(failure.type).toBe('ValidationFailed');
     expect(failure.message).toContain('lonely-disk1.img: missing');
     expect(await itemNamed(name)).toEqual([]);
     const failed = target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ERROR');
     expect(failed.length).toBeGreaterThan(0);
-    expect(target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended)).toEqual([]);
+    expect(
+      target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended),
+    ).toEqual([]);
   });
 
   it('fails with a clear error naming the session that holds a busy item, and takes it over when asked', async () => {
@@ -113,7 +132,11 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
     const orphan = await rest.createUpdateSession({ library_item_id: itemId }, randomUUID());
     const file = await writeRandomFile(join(dir, 'busy.iso'), 64 * 1024, 'busy');
 
-    const err = await (await start({ item: { id: itemId }, source: { kind: 'file', path: file.path } })).result().catch((e: unknown) => e);
+    const err = await (
+      await start({ item: { id: itemId }, source: { kind: 'file', path: file.path } })
+    )
+      .result()
+      .catch((e: unknown) => e);
     const failure = failureOf(err);
     expect(failure.type).toBe('ItemBusy');
     expect(failure.message).toContain(orphan);
@@ -128,17 +151,27 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
       })
     ).result()) as UploadResult;
     expect((await rest.getUpdateSession(orphan).catch(() => ({ state: 'GONE' }))).state).not.toBe('ACTIVE');
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'busy.iso': { size: file.size, sha1: file.sha1 } });
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'busy.iso': { size: file.size, sha1: file.sha1 },
+    });
   });
 
   it('fails before complete when a file does not match its manifest digest', async () => {
-    const pkg = await makeOvfPackage(join(dir, 'bad-mf'), { name: 'tampered', disks: [{ size: 256 * 1024 }], manifest: 'SHA256' });
+    const pkg = await makeOvfPackage(join(dir, 'bad-mf'), {
+      name: 'tampered',
+      disks: [{ size: 256 * 1024 }],
+      manifest: 'SHA256',
+    });
     const disk = pkg.disks[0]!;
     const manifest = await readFile(pkg.manifestPath!, 'utf8');
     await writeFile(pkg.manifestPath!, manifest.replace(disk.sha256, 'f'.repeat(64)));
     const completes = target.sim!.stats.calls('updatesession.complete');
     const name = `tampered-${randomUUID().slice(0, 6)}`;
-    const err = await (await start({ item: { name }, source: { kind: 'ovf', path: pkg.descriptorPath } })).result().catch((e: unknown) => e);
+    const err = await (
+      await start({ item: { name }, source: { kind: 'ovf', path: pkg.descriptorPath } })
+    )
+      .result()
+      .catch((e: unknown) => e);
     const failure = failureOf(err);
     expect(failure.type).toBe('ChecksumMismatch');
     expect(failure.message).toContain(disk.name);

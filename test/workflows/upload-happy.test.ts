@@ -27,7 +27,9 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    worker = await startTestWorker(testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }));
+    worker = await startTestWorker(
+      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
+    );
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-upload-'));
@@ -66,13 +68,25 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
 
   it('uploads a single file into a new item, byte for byte', async () => {
     const file = await writeRandomFile(join(dir, 'photon.iso'), 5 * 1024 * 1024 + 3, 'single');
-    const result = await upload({ item: { name: `iso-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } });
+    const result = await upload({
+      item: { name: `iso-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'file', path: file.path },
+    });
     expect(result.itemCreated).toBe(true);
     expect(result.sessionIds).toHaveLength(1);
     expect(result.files).toEqual([
-      { name: 'photon.iso', size: file.size, sha1: file.sha1, bytesSent: file.size, resent: false, skipped: false },
+      {
+        name: 'photon.iso',
+        size: file.size,
+        sha1: file.sha1,
+        bytesSent: file.size,
+        resent: false,
+        skipped: false,
+      },
     ]);
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'photon.iso': { size: file.size, sha1: file.sha1 } });
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'photon.iso': { size: file.size, sha1: file.sha1 },
+    });
     expect((await rest.getLibraryItem(result.itemId)).type).toBe('iso');
     await noActiveSession(result.itemId);
   });
@@ -83,7 +97,10 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       disks: [{ size: 2 * 1024 * 1024 }, { size: 1024 * 1024 + 5 }],
       manifest: 'SHA256',
     });
-    const result = await upload({ item: { name: `ovf-${randomUUID().slice(0, 6)}` }, source: { kind: 'ovf', path: pkg.descriptorPath } });
+    const result = await upload({
+      item: { name: `ovf-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'ovf', path: pkg.descriptorPath },
+    });
     expect(result.files.map((f) => f.name)).toEqual(pkg.files.map((f) => f.name));
     const back = await readItemBack(rest, result.itemId);
     for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
@@ -92,9 +109,16 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
   });
 
   it('uploads the members of an OVA as the item files, without extracting it', async () => {
-    const pkg = await makeOvfPackage(join(dir, 'ova-src'), { name: 'appliance', disks: [{ size: 3 * 1024 * 1024 }], manifest: 'SHA1' });
+    const pkg = await makeOvfPackage(join(dir, 'ova-src'), {
+      name: 'appliance',
+      disks: [{ size: 3 * 1024 * 1024 }],
+      manifest: 'SHA1',
+    });
     const ova = await makeOva(join(dir, 'appliance.ova'), pkg.dir);
-    const result = await upload({ item: { name: `ova-${randomUUID().slice(0, 6)}` }, source: { kind: 'ova', path: ova.path } });
+    const result = await upload({
+      item: { name: `ova-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'ova', path: ova.path },
+    });
     expect(result.files.map((f) => f.name)).toEqual(ova.members.map((m) => m.name));
     const back = await readItemBack(rest, result.itemId);
     for (const m of ova.members) expect(back[m.name]).toEqual({ size: m.size, sha1: m.sha1 });
@@ -105,10 +129,19 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
     const file = await writeRandomFile(join(dir, 'pulled.iso'), 1024 * 1024 + 11, 'pull');
     const result = await upload({
       item: { name: `pull-${randomUUID().slice(0, 6)}` },
-      source: { kind: 'url', url: `${httpUrl}/pulled.iso`, size: file.size, checksum: { algorithm: 'SHA1', checksum: file.sha1 } },
+      source: {
+        kind: 'url',
+        url: `${httpUrl}/pulled.iso`,
+        size: file.size,
+        checksum: { algorithm: 'SHA1', checksum: file.sha1 },
+      },
     });
-    expect(result.files).toEqual([expect.objectContaining({ name: 'pulled.iso', bytesSent: 0, skipped: false })]);
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'pulled.iso': { size: file.size, sha1: file.sha1 } });
+    expect(result.files).toEqual([
+      expect.objectContaining({ name: 'pulled.iso', bytesSent: 0, skipped: false }),
+    ]);
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'pulled.iso': { size: file.size, sha1: file.sha1 },
+    });
     await noActiveSession(result.itemId);
   });
 
@@ -133,7 +166,9 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
     }
     const result = await replace;
     expect(result.removedFiles).toEqual(['old-notes.txt']);
-    expect(await readItemBack(rest, created.itemId)).toEqual({ 'new-image.iso': { size: second.size, sha1: second.sha1 } });
+    expect(await readItemBack(rest, created.itemId)).toEqual({
+      'new-image.iso': { size: second.size, sha1: second.sha1 },
+    });
     expect(Number(result.contentVersion)).toBeGreaterThan(Number(created.contentVersion));
     await noActiveSession(created.itemId);
   });

@@ -28,7 +28,10 @@ async function heartbeatBytes(client: Client, handle: WorkflowHandle, name: stri
   for (const pending of raw.pendingActivities ?? []) {
     const payload = pending.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
-    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{ name?: string; bytesSent?: number }>(payload);
+    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{
+      name?: string;
+      bytesSent?: number;
+    }>(payload);
     if (detail.name === name) return detail.bytesSent ?? 0;
   }
   return 0;
@@ -42,104 +45,126 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms
   }
 }
 
-describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem survives a killed worker on %s', (targetName) => {
-  let target: Target;
-  let proxy: ThrottleProxy;
-  let rest: ContentLibraryClient;
-  let library: { id: string; name: string };
-  let dir: string;
-  let config: CloConfig;
-  let connection: Connection;
-  let client: Client;
-  const workers: WorkerProcess[] = [];
+describe.each(['vcsim', 'simulator'] as const)(
+  'uploadLibraryItem survives a killed worker on %s',
+  (targetName) => {
+    let target: Target;
+    let proxy: ThrottleProxy;
+    let rest: ContentLibraryClient;
+    let library: { id: string; name: string };
+    let dir: string;
+    let config: CloConfig;
+    let connection: Connection;
+    let client: Client;
+    const workers: WorkerProcess[] = [];
 
-  beforeAll(async () => {
-    target = await startTarget(targetName);
-    proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
-    config = testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } });
-    // Quick failover: a killed worker's transfer is retried 3 s after its last heartbeat.
-    config.timeouts.heartbeatTimeoutMs = 3000;
-    config.timeouts.keepAliveIntervalMs = 2000;
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-kill-'));
-    connection = await Connection.connect({ address: stackInfo().temporalAddress });
-    client = new Client({ connection, namespace: stackInfo().namespace });
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
-    target.sim?.faults.clear();
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await proxy?.close();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const worker = async (name: string) => {
-    const w = await startWorkerProcess(config, dir, name);
-    workers.push(w);
-    return w;
-  };
-
-  it('finishes a 300 MB transfer on a new worker after the first is SIGKILLed mid-file, resending only that file', async () => {
-    const pkg = await makeOvfPackage(join(dir, 'big'), {
-      name: 'big',
-      disks: [{ size: 1024 * 1024 }, { size: BIG }],
-      manifest: 'SHA1',
+    beforeAll(async () => {
+      target = await startTarget(targetName);
+      proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
+      config = testConfig({
+        target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
+      });
+      // Quick failover: a killed worker's transfer is retried 3 s after its last heartbeat.
+      config.timeouts.heartbeatTimeoutMs = 3000;
+      config.timeouts.keepAliveIntervalMs = 2000;
+      rest = restClient(target.url);
+      library = await createTestLibrary(rest, target.datastore);
+      dir = await mkdtemp(join(tmpdir(), 'clo-kill-'));
+      connection = await Connection.connect({ address: stackInfo().temporalAddress });
+      client = new Client({ connection, namespace: stackInfo().namespace });
     });
-    const bigDisk = pkg.disks[1]!;
-    const first = await worker('first');
-    const handle = await startUpload(
-      client,
-      {
-        vcenter: 'target',
-        library: { id: library.id },
-        item: { name: `kill-${randomUUID().slice(0, 6)}` },
-        source: { kind: 'ovf', path: pkg.descriptorPath },
-        options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2 },
-      },
-      { taskQueue: config.temporal.taskQueue, config },
-    );
-    await waitFor('a third of the big disk to be sent', async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3);
-    await first.kill();
-    await worker('second');
-    const result = (await handle.result());
+    afterEach(async () => {
+      await Promise.all(workers.splice(0).map(async (w) => w.kill()));
+      target.sim?.faults.clear();
+    });
+    afterAll(async () => {
+      await connection?.close();
+      await proxy?.close();
+      await rest?.close();
+      await target?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
 
-    const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
-    expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
-    expect(byName[bigDisk.name]).toMatchObject({ sha1: bigDisk.sha1, size: BIG });
-    // vcsim never reports a PUSH file as READY, so the retry re-sends; the simulator reports
-    // the partial file, so the retry knows it is re-sending.
-    expect(byName[bigDisk.name]!.resent || targetName === 'vcsim').toBe(true);
-    const back = await readItemBack(rest, result.itemId);
-    for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
-    expect(Object.values(await updateSessionStates(rest, result.itemId))).not.toContain('ACTIVE');
-  });
+    const worker = async (name: string) => {
+      const w = await startWorkerProcess(config, dir, name);
+      workers.push(w);
+      return w;
+    };
 
-  if (targetName === 'simulator') {
-    it.each([
-      ['just before complete (during validate)', 'updatesession.file.validate'],
-      ['during complete', 'updatesession.complete'],
-    ])('completes after the worker is killed %s', async (_when, operation) => {
-      const file = await writeRandomFile(join(dir, `late-${randomUUID().slice(0, 4)}.iso`), 2 * 1024 * 1024, operation);
-      target.sim!.faults.addLatency({ operation, ms: 4000, count: 1 });
-      const calls = target.sim!.stats.calls(operation as 'updatesession.complete');
+    it('finishes a 300 MB transfer on a new worker after the first is SIGKILLed mid-file, resending only that file', async () => {
+      const pkg = await makeOvfPackage(join(dir, 'big'), {
+        name: 'big',
+        disks: [{ size: 1024 * 1024 }, { size: BIG }],
+        manifest: 'SHA1',
+      });
+      const bigDisk = pkg.disks[1]!;
       const first = await worker('first');
       const handle = await startUpload(
         client,
-        { vcenter: 'target', library: { id: library.id }, item: { name: `late-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } },
+        {
+          vcenter: 'target',
+          library: { id: library.id },
+          item: { name: `kill-${randomUUID().slice(0, 6)}` },
+          source: { kind: 'ovf', path: pkg.descriptorPath },
+          options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2 },
+        },
         { taskQueue: config.temporal.taskQueue, config },
       );
-      await waitFor(`${operation} to be in flight`, () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls);
+      await waitFor(
+        'a third of the big disk to be sent',
+        async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3,
+      );
       await first.kill();
       await worker('second');
-      const result = (await handle.result());
-      expect(result.files[0]).toMatchObject({ sha1: file.sha1, resent: false });
-      expect(await readItemBack(rest, result.itemId)).toEqual({ [file.name]: { size: file.size, sha1: file.sha1 } });
-      expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
+      const result = await handle.result();
+
+      const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
+      expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
+      expect(byName[bigDisk.name]).toMatchObject({ sha1: bigDisk.sha1, size: BIG });
+      // vcsim never reports a PUSH file as READY, so the retry re-sends; the simulator reports
+      // the partial file, so the retry knows it is re-sending.
+      expect(byName[bigDisk.name]!.resent || targetName === 'vcsim').toBe(true);
+      const back = await readItemBack(rest, result.itemId);
+      for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
+      expect(Object.values(await updateSessionStates(rest, result.itemId))).not.toContain('ACTIVE');
     });
-  }
-});
+
+    if (targetName === 'simulator') {
+      it.each([
+        ['just before complete (during validate)', 'updatesession.file.validate'],
+        ['during complete', 'updatesession.complete'],
+      ])('completes after the worker is killed %s', async (_when, operation) => {
+        const file = await writeRandomFile(
+          join(dir, `late-${randomUUID().slice(0, 4)}.iso`),
+          2 * 1024 * 1024,
+          operation,
+        );
+        target.sim!.faults.addLatency({ operation, ms: 4000, count: 1 });
+        const calls = target.sim!.stats.calls(operation as 'updatesession.complete');
+        const first = await worker('first');
+        const handle = await startUpload(
+          client,
+          {
+            vcenter: 'target',
+            library: { id: library.id },
+            item: { name: `late-${randomUUID().slice(0, 6)}` },
+            source: { kind: 'file', path: file.path },
+          },
+          { taskQueue: config.temporal.taskQueue, config },
+        );
+        await waitFor(
+          `${operation} to be in flight`,
+          () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls,
+        );
+        await first.kill();
+        await worker('second');
+        const result = await handle.result();
+        expect(result.files[0]).toMatchObject({ sha1: file.sha1, resent: false });
+        expect(await readItemBack(rest, result.itemId)).toEqual({
+          [file.name]: { size: file.size, sha1: file.sha1 },
+        });
+        expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
+      });
+    }
+  },
+);

@@ -15,7 +15,6 @@ import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-prox
 import { failureOf } from '../support/failures';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-
 describe('uploadLibraryItem lease and input checks on the simulator', () => {
   let target: Target;
   let proxy: ThrottleProxy;
@@ -69,42 +68,72 @@ describe('uploadLibraryItem lease and input checks on the simulator', () => {
     expect(session?.state).toBe('DONE');
     expect(session?.client_progress).toBe(99);
     expect(target.sim!.stats.calls('updatesession.keep-alive')).toBeGreaterThanOrEqual(5);
-    expect(await readItemBack(rest, result.itemId)).toEqual({ 'slow.iso': { size: file.size, sha1: file.sha1 } });
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'slow.iso': { size: file.size, sha1: file.sha1 },
+    });
   });
 
   describe('bad input fails with a message naming the problem, and creates no item and no session', () => {
     let creates: { sessions: number; items: number };
     beforeEach(() => {
-      creates = { sessions: target.sim!.stats.calls('updatesession.create'), items: target.sim!.stats.calls('item.create') };
+      creates = {
+        sessions: target.sim!.stats.calls('updatesession.create'),
+        items: target.sim!.stats.calls('item.create'),
+      };
     });
     afterEach(() => {
       expect(target.sim!.stats.calls('updatesession.create')).toBe(creates.sessions);
       expect(target.sim!.stats.calls('item.create')).toBe(creates.items);
     });
-    const base = () => ({ vcenter: 'target', library: { id: library.id }, item: { name: `bad-${randomUUID().slice(0, 6)}` } });
+    const base = () => ({
+      vcenter: 'target',
+      library: { id: library.id },
+      item: { name: `bad-${randomUUID().slice(0, 6)}` },
+    });
 
     it('a path that does not exist', async () => {
-      const failure = failureOf(await run({ ...base(), source: { kind: 'file', path: '/nonexistent/photon.iso' } }).catch((e: unknown) => e));
+      const failure = failureOf(
+        await run({ ...base(), source: { kind: 'file', path: '/nonexistent/photon.iso' } }).catch(
+          (e: unknown) => e,
+        ),
+      );
       expect(failure.type).toBe('SourceError');
       expect(failure.message).toContain('/nonexistent/photon.iso does not exist');
     });
 
     it('a directory instead of a file', async () => {
-      const failure = failureOf(await run({ ...base(), source: { kind: 'file', path: dir } }).catch((e: unknown) => e));
+      const failure = failureOf(
+        await run({ ...base(), source: { kind: 'file', path: dir } }).catch((e: unknown) => e),
+      );
       expect(failure.message).toContain(`${dir} is a directory`);
     });
 
     it('a descriptor that references a missing file', async () => {
-      const pkg = await makeOvfPackage(join(dir, 'holes'), { name: 'holes', disks: [{ size: 1024 }], manifest: false });
+      const pkg = await makeOvfPackage(join(dir, 'holes'), {
+        name: 'holes',
+        disks: [{ size: 1024 }],
+        manifest: false,
+      });
       await rm(pkg.disks[0]!.path);
-      const failure = failureOf(await run({ ...base(), source: { kind: 'ovf', path: pkg.descriptorPath } }).catch((e: unknown) => e));
+      const failure = failureOf(
+        await run({ ...base(), source: { kind: 'ovf', path: pkg.descriptorPath } }).catch((e: unknown) => e),
+      );
       expect(failure.message).toContain(`references ${pkg.disks[0]!.name}, which does not exist`);
     });
 
     it('a malformed manifest', async () => {
-      const pkg = await makeOvfPackage(join(dir, 'badmf'), { name: 'badmf', disks: [{ size: 1024 }], manifest: 'SHA256' });
-      await writeFile(pkg.manifestPath!, (await readFile(pkg.manifestPath!, 'utf8')) + 'this is not a digest line\n');
-      const failure = failureOf(await run({ ...base(), source: { kind: 'ovf', path: pkg.descriptorPath } }).catch((e: unknown) => e));
+      const pkg = await makeOvfPackage(join(dir, 'badmf'), {
+        name: 'badmf',
+        disks: [{ size: 1024 }],
+        manifest: 'SHA256',
+      });
+      await writeFile(
+        pkg.manifestPath!,
+        (await readFile(pkg.manifestPath!, 'utf8')) + 'this is not a digest line\n',
+      );
+      const failure = failureOf(
+        await run({ ...base(), source: { kind: 'ovf', path: pkg.descriptorPath } }).catch((e: unknown) => e),
+      );
       expect(failure.message).toMatch(/manifest .*badmf\.mf line 3 is malformed/);
     });
 
@@ -112,7 +141,11 @@ describe('uploadLibraryItem lease and input checks on the simulator', () => {
       const file = join(dir, 'ok.iso');
       await writeFile(file, 'x');
       const failure = failureOf(
-        await run({ ...base(), library: { name: 'no-such-library' }, source: { kind: 'file', path: file } }).catch((e: unknown) => e),
+        await run({
+          ...base(),
+          library: { name: 'no-such-library' },
+          source: { kind: 'file', path: file },
+        }).catch((e: unknown) => e),
       );
       expect(failure.type).toBe('LibraryNotFound');
       expect(failure.message).toContain('no library named "no-such-library"');
@@ -120,9 +153,11 @@ describe('uploadLibraryItem lease and input checks on the simulator', () => {
 
     it('a relative path and a missing vCenter name, named field by field', async () => {
       const failure = failureOf(
-        await run({ library: { id: library.id }, item: { name: 'x' }, source: { kind: 'file', path: 'relative/photon.iso' } }).catch(
-          (e: unknown) => e,
-        ),
+        await run({
+          library: { id: library.id },
+          item: { name: 'x' },
+          source: { kind: 'file', path: 'relative/photon.iso' },
+        }).catch((e: unknown) => e),
       );
       expect(failure.type).toBe('InvalidInput');
       expect(failure.message).toContain('vcenter');
@@ -132,7 +167,13 @@ describe('uploadLibraryItem lease and input checks on the simulator', () => {
 
     it('a vCenter that is not configured on the worker', async () => {
       await mkdir(join(dir, 'x'), { recursive: true });
-      const failure = failureOf(await run({ ...base(), vcenter: 'elsewhere', source: { kind: 'file', path: join(dir, 'ok.iso') } }).catch((e: unknown) => e));
+      const failure = failureOf(
+        await run({
+          ...base(),
+          vcenter: 'elsewhere',
+          source: { kind: 'file', path: join(dir, 'ok.iso') },
+        }).catch((e: unknown) => e),
+      );
       expect(failure.type).toBe('ConfigError');
       expect(failure.message).toContain('vCenter "elsewhere" is not configured');
     });

@@ -56,7 +56,12 @@ describe('worker logs', () => {
     const client = new Client({ connection, namespace: stackInfo().namespace });
     const handle = await startUpload(
       client,
-      { vcenter: 'target', library: { id: library.id }, item: { name: `l-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } },
+      {
+        vcenter: 'target',
+        library: { id: library.id },
+        item: { name: `l-${randomUUID().slice(0, 6)}` },
+        source: { kind: 'file', path: file.path },
+      },
       { taskQueue: config.temporal.taskQueue, config },
     );
     await handle.result();
@@ -67,9 +72,16 @@ describe('worker logs', () => {
     expect(output).not.toContain(PASSWORD);
     expect(output).not.toMatch(/authorization|Basic [A-Za-z0-9+/=]{8,}/i);
 
-    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const calls = lines.filter((l) => l.msg === 'content-library call' && l.workflowId === handle.workflowId);
-    expect(calls.map((l) => l.activityType)).toEqual(expect.arrayContaining(['createUpdateSession', 'pushFile', 'completeUpdateSession']));
-    expect(calls.every((l) => typeof l.activityId === 'string' && typeof l.operation === 'string')).toBe(true);
+    expect(calls.map((l) => l.activityType)).toEqual(
+      expect.arrayContaining(['createUpdateSession', 'pushFile', 'completeUpdateSession']),
+    );
+    expect(calls.every((l) => typeof l.activityId === 'string' && typeof l.operation === 'string')).toBe(
+      true,
+    );
   });
 });

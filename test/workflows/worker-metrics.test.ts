@@ -50,7 +50,9 @@ describe('clo worker --metrics', () => {
 
   it('serves SDK and clo metrics, and clo_bytes_uploaded rises during a transfer', async () => {
     const port = await freePort();
-    const config = testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } });
+    const config = testConfig({
+      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
+    });
     worker = await startWorkerProcess(config, dir, 'metrics', ['--metrics', `127.0.0.1:${port}`]);
     const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
@@ -61,7 +63,12 @@ describe('clo worker --metrics', () => {
     const client = new Client({ connection, namespace: stackInfo().namespace });
     const handle = await startUpload(
       client,
-      { vcenter: 'target', library: { id: library.id }, item: { name: `m-${randomUUID().slice(0, 6)}` }, source: { kind: 'file', path: file.path } },
+      {
+        vcenter: 'target',
+        library: { id: library.id },
+        item: { name: `m-${randomUUID().slice(0, 6)}` },
+        source: { kind: 'file', path: file.path },
+      },
       { taskQueue: config.temporal.taskQueue, config },
     );
 

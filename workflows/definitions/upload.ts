@@ -27,7 +27,10 @@ export const UploadSource = z.discriminatedUnion('kind', [
   /** A URL the vCenter pulls itself (PULL). */
   z.object({
     kind: z.literal('url'),
-    url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), { message: 'expected an http(s) URL' }),
     /** Item file name. @default the URL's last path segment */
     name: z.string().min(1).optional(),
     size: z.number().int().nonnegative().optional(),

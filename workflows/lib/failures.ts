@@ -9,6 +9,7 @@ export function failureType(err: unknown): string | undefined {
 /** The most specific message in a failure chain, for `fail`'s client_error_message and logs. */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;
-  while (e instanceof Error && (e as { cause?: unknown }).cause instanceof Error) e = (e as { cause: Error }).cause;
+  while (e instanceof Error && (e as { cause?: unknown }).cause instanceof Error)
+    e = (e as { cause: Error }).cause;
   return e instanceof Error ? e.message : String(e);
 }

@@ -1,5 +1,9 @@
 /** Runs `fn` over `items` with at most `limit` at once, keeping order; the first failure rejects. */
-export async function runPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function runPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const lane = async (): Promise<void> => {
