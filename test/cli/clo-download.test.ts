@@ -1,33 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startUpload } from '../../client/upload';
 import type { DownloadResult } from '../../workflows/definitions/download';
 import { makeOvfPackage } from '../fixtures/content';
 import { listDir, sha1OfFile } from '../support/download';
 import { createTestLibrary, restClient } from '../support/library';
+import { clo, cloEnv } from '../support/clo';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
-
-const CLO = resolve(__dirname, '../../bin/clo');
-
-async function clo(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLO, ...args], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('clo download', () => {
   let dir: string;
@@ -37,9 +19,7 @@ describe('clo download', () => {
     dir = await mkdtemp(join(tmpdir(), 'clo-cli-download-'));
     const config = testConfig();
     worker = await startTestWorker(config);
-    const file = join(dir, 'clo.json');
-    await writeFile(file, JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters }));
-    env = { CLO_CONFIG_FILE: file };
+    env = await cloEnv(config, dir);
   });
   afterAll(async () => {
     await worker?.stop();
