@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startUpload } from '../../client/upload';
@@ -7,48 +5,35 @@ import type { DownloadResult } from '../../workflows/definitions/download';
 import { makeOvfPackage } from '../fixtures/content';
 import { listDir, sha1OfFile } from '../support/download';
 import { createTestLibrary, restClient } from '../support/library';
-import { clo, cloEnv } from '../support/clo';
-import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { cliFixture, clo } from '../support/clo';
 import { stackInfo } from '../stack/stack-info';
 
 describe('clo download', () => {
-  let dir: string;
-  let worker: TestWorker;
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'clo-cli-download-'));
-    const config = testConfig();
-    worker = await startTestWorker(config);
-    env = await cloEnv(config, dir);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cli = cliFixture('clo-cli-download-');
 
   it('downloads the files --files names into --dest and prints the result as JSON with --wait --json', async () => {
     const rest = restClient(stackInfo().vcsim.url);
     const library = await createTestLibrary(rest, stackInfo().vcsim.datastore);
     await rest.close();
-    const pkg = await makeOvfPackage(join(dir, 'src'), {
+    const pkg = await makeOvfPackage(join(cli.dir, 'src'), {
       name: 'cli',
       disks: [{ size: 64 * 1024 }],
       manifest: 'SHA1',
     });
     const item = `cli-${randomUUID().slice(0, 6)}`;
     const up = await startUpload(
-      worker.client,
+      cli.worker.client,
       {
         vcenter: 'vcsim',
         library: { id: library.id },
         item: { name: item },
         source: { kind: 'ovf', path: pkg.descriptorPath },
       },
-      { taskQueue: worker.taskQueue },
+      { taskQueue: cli.worker.taskQueue },
     );
     await up.result();
     const [descriptor, manifest] = pkg.files;
-    const dest = join(dir, 'dest');
+    const dest = join(cli.dir, 'dest');
     const { code, stdout, stderr } = await clo(
       [
         'download',
@@ -65,7 +50,7 @@ describe('clo download', () => {
         '--wait',
         '--json',
       ],
-      env,
+      cli.env,
     );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const result = JSON.parse(stdout) as DownloadResult;

@@ -1,40 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { uploadWorkflowId } from '../../client/upload';
 import { writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, restClient } from '../support/library';
-import { clo, cloEnv } from '../support/clo';
-import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { cliFixture, clo } from '../support/clo';
 import { stackInfo } from '../stack/stack-info';
 
 describe('clo upload', () => {
-  let dir: string;
-  let worker: TestWorker;
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'clo-cli-'));
-    const config = testConfig();
-    worker = await startTestWorker(config);
-    env = await cloEnv(config, dir);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cli = cliFixture('clo-cli-');
 
   it('refuses a path that does not exist with one line and exit code 2, starting nothing', async () => {
     const { code, stderr } = await clo(
       ['upload', '/nonexistent/photon.iso', '--library', 'lib', '--item', 'photon', '--vcenter', 'vcsim'],
-      env,
+      cli.env,
     );
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^clo: \/nonexistent\/photon.iso does not exist/);
     const id = uploadWorkflowId({ vcenter: 'vcsim', library: { name: 'lib' }, item: { name: 'photon' } });
-    await expect(worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(
+    await expect(cli.worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );
   });
@@ -43,7 +28,7 @@ describe('clo upload', () => {
     const rest = restClient(stackInfo().vcsim.url);
     const library = await createTestLibrary(rest, stackInfo().vcsim.datastore);
     await rest.close();
-    const file = await writeRandomFile(join(dir, 'cli.iso'), 256 * 1024, 'cli');
+    const file = await writeRandomFile(join(cli.dir, 'cli.iso'), 256 * 1024, 'cli');
     const item = `cli-${randomUUID().slice(0, 6)}`;
     const { code, stdout, stderr } = await clo(
       [
@@ -58,7 +43,7 @@ describe('clo upload', () => {
         '--wait',
         '--json',
       ],
-      env,
+      cli.env,
     );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const result = JSON.parse(stdout) as {

@@ -1,9 +1,11 @@
 /** Runs the real `clo` executable for CLI tests, and writes the config file it reads. */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { CloConfig } from '../../temporal.config';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
 const CLO = resolve(__dirname, '../../bin/clo');
 
@@ -68,4 +70,27 @@ export async function cloInProcess(args: string[], env: NodeJS.ProcessEnv): Prom
       else process.env[key] = saved.env[key];
     }
   }
+}
+
+/** What a CLI test needs: a scratch directory, a worker on the stack, and the env that points clo at it. */
+export interface CliFixture {
+  dir: string;
+  worker: TestWorker;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Registers beforeAll/afterAll that set up and tear down a {@link CliFixture}; read its fields inside tests. */
+export function cliFixture(prefix: string): CliFixture {
+  const fixture = {} as CliFixture;
+  beforeAll(async () => {
+    fixture.dir = await mkdtemp(join(tmpdir(), prefix));
+    const config = testConfig();
+    fixture.worker = await startTestWorker(config);
+    fixture.env = await cloEnv(config, fixture.dir);
+  });
+  afterAll(async () => {
+    await fixture.worker?.stop();
+    if (fixture.dir) await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }
