@@ -7,8 +7,7 @@
  * server's request log).
  */
 import { createCipheriv, createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { LIBRARY_ID, PHASE } from '../../workflows/definitions/search-attributes
 import { syncItemWorkflowId, syncWorkflowId } from '../../workflows/definitions/sync';
 import { makeOva, makeOvfPackage, writeRandomFile, type ExpectedFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { serveFile } from '../support/serve-file';
 import { startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
@@ -475,14 +475,7 @@ describe.each(['vcsim', 'simulator'] as const)('syncLibrary from an HTTP index o
       requests.push(path);
       if (path === '/catalog/index.json')
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(index));
-      const file = join(dir, path.replace(/^\/files\//, ''));
-      stat(file).then(
-        (s) => {
-          res.writeHead(200, { 'content-length': s.size });
-          createReadStream(file).pipe(res);
-        },
-        () => res.writeHead(404).end(),
-      );
+      serveFile(res, join(dir, path.replace(/^\/files\//, '')));
     });
     await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;

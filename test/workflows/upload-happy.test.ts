@@ -4,8 +4,7 @@
  * replace. Every item is read back through a download session and compared by SHA-1.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -13,6 +12,7 @@ import type { ContentLibraryClient } from '../../activities/content-library';
 import { startUpload, type UploadInput } from '../../client/upload';
 import { makeOva, makeOvfPackage, writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
+import { serveFile } from '../support/serve-file';
 import { startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
@@ -35,14 +35,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
     dir = await mkdtemp(join(tmpdir(), 'clo-upload-'));
     // A plain file server for PULL sources.
     http = createServer((req, res) => {
-      const path = join(dir, basename(decodeURIComponent(req.url ?? '')));
-      stat(path).then(
-        (s) => {
-          res.writeHead(200, { 'content-length': s.size });
-          createReadStream(path).pipe(res);
-        },
-        () => res.writeHead(404).end(),
-      );
+      serveFile(res, join(dir, basename(decodeURIComponent(req.url ?? ''))));
     });
     await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
     httpUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
