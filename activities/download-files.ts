@@ -26,7 +26,8 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { selectFiles, type DownloadedFile, type ServerChecksum } from '../workflows/definitions/download';
@@ -141,11 +142,88 @@ async function targetPaths(
   return { finalPath, partPath: finalPath + SUFFIX };
 }
 
-/** Writes all of `chunk` at `position` (a single write may be short). */
-async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length;) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
+/** Writes all of `buffers` at `position` (a single writev may be short). */
+async function writevAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let { bytesWritten } = await fh.writev(buffers, position);
+  for (const buf of buffers) {
+    if (bytesWritten >= buf.length) {
+      bytesWritten -= buf.length;
+      position += buf.length;
+      continue;
+    }
+    for (let done = bytesWritten; done < buf.length;) {
+      const n = (await fh.write(buf, done, buf.length - done, position + done)).bytesWritten;
+      done += n;
+    }
+    position += buf.length;
+    bytesWritten = 0;
+  }
+}
+
+/** Bytes the part-file writer may hold while a write is in flight, before it holds the response back. */
+const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Written bytes between background flushes to disk (see PartFileWriter). */
+const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The sink of a download: hashes the response's chunks in order and writes them at their
+ * offset in the part file, many at a time.
+ *
+ * Awaiting one write per network chunk (64 KiB) left the thread idle for a thread-pool round
+ * trip per chunk, and halved the throughput: here, while one writev is in flight, the stream
+ * keeps receiving into the writer's buffer, and the next writev takes everything that came
+ * meanwhile. Every {@link FLUSH_EVERY_BYTES} it also starts an fdatasync in the background,
+ * so the disk writes back while the network is still busy and the fsync before the rename
+ * does not wait for the whole file.
+ */
+class PartFileWriter extends Writable {
+  private flushing: Promise<void> | undefined;
+  private sinceFlush = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private position: number,
+    private readonly digester: { update(chunk: Uint8Array): void },
+    private readonly onWritten: (position: number) => void,
+  ) {
+    super({ highWaterMark: WRITE_BUFFER_BYTES });
+  }
+
+  /** Where the next byte goes: everything before it is written (not necessarily on disk). */
+  get offset(): number {
+    return this.position;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this._writev([{ chunk }], callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    let length = 0;
+    for (const buf of buffers) {
+      this.digester.update(buf);
+      length += buf.length;
+    }
+    writevAll(this.fh, buffers, this.position).then(() => {
+      this.position += length;
+      this.sinceFlush += length;
+      if (this.sinceFlush >= FLUSH_EVERY_BYTES && !this.flushing) {
+        this.sinceFlush = 0;
+        // Only a head start for the final fsync, which reports any error: none is lost here.
+        this.flushing = this.fh.datasync().then(
+          () => (this.flushing = undefined),
+          () => (this.flushing = undefined),
+        );
+      }
+      this.onWritten(this.position);
+      callback();
+    }, callback);
+  }
+
+  /** Waits for the background flush, if any; the caller fsyncs after. */
+  async settled(): Promise<void> {
+    await this.flushing;
   }
 }
 
@@ -281,22 +359,19 @@ async function fetchInto(opts: {
       // (the response waits meanwhile, held back by its stream's back-pressure).
       const prefix = start;
       if (prefix > 0) await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
-      let offset = start;
-      let bytesFetched = 0;
+      const writer = new PartFileWriter(fh, start, digester, beat);
       if (source !== 'nothing-left') {
         try {
-          for await (const chunk of source.body as AsyncIterable<Buffer>) {
-            digester.update(chunk);
-            await writeAll(fh, chunk, offset);
-            offset += chunk.length;
-            bytesFetched += chunk.length;
-            beat(offset);
-          }
+          await pipeline(source.body, writer, { signal });
         } catch (err) {
           if (signal.aborted) throw signal.reason;
           throw errorFromTransport(err, 'downloadFromEndpoint');
+        } finally {
+          await writer.settled();
         }
       }
+      const offset = writer.offset;
+      const bytesFetched = offset - start;
       await fh.sync();
       return { size: offset, digests: digester.digests(), resumedFrom: start, bytesFetched, discardedBytes };
     } finally {
