@@ -1,7 +1,7 @@
-/** What both benchmarks need: process memory readings and curl's session header. */
+/** What both benchmarks need: process memory readings, curl with a session header, and a settled machine. */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,4 +36,28 @@ export async function timedCurl(url: string, args: string[]): Promise<number> {
   } finally {
     await rm(headers, { force: true });
   }
+}
+
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
+
+/**
+ * Before a timed transfer: dirty pages written back (`sync`), then BENCH_SETTLE_MS for this VM
+ * to take freed memory back. Writing into the page cache is several times slower in memory
+ * the guest has not used lately, so without this whichever transfer ran second measured slower.
+ */
+export async function settle(): Promise<void> {
+  await promisify(execFile)('sync');
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
+/** Seconds an fsync of `path` takes: what durability adds to a download that did not sync. */
+export async function timedFsync(path: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }

@@ -19,12 +19,10 @@
  *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ContentLibraryClient } from '../activities/content-library';
 import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
@@ -34,18 +32,11 @@ import { writeRandomFile } from '../test/fixtures/content';
 import { startSimulator } from '../test/simulator';
 import { startWorkerProcess, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
-import { peakRssMiB, resetPeakRss, timedCurl } from './common';
+import { peakRssMiB, resetPeakRss, settle, timedCurl } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
-const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
 const MiB = 1024 * 1024;
-
-/** Before a timed transfer: dirty pages written back, freed memory handed back (see above). */
-async function settle(): Promise<void> {
-  await promisify(execFile)('sync');
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-}
 
 /** The baseline: one `curl -T` of the file to a fresh upload endpoint of the same server; its copy is then deleted. */
 async function curlUpload(url: string, datastore: string, path: string): Promise<number> {
