@@ -12,6 +12,7 @@
  *
  *   BENCH_SIZE_MB   size of the file (default 2048)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
+ *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -73,10 +74,11 @@ async function main(): Promise<void> {
   try {
     console.error(`writing a ${SIZE / MiB} MiB file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench-download');
+    const only = (process.env.BENCH_TARGETS ?? 'simulator,vcsim').split(',');
     for (const target of [
       { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
       { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
-    ]) {
+    ].filter((t) => only.includes(t.name))) {
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },

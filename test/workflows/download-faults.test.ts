@@ -4,7 +4,7 @@
  * ends in ERROR, a session that expires, a wrong checksum, a hostile file name.
  */
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -117,6 +117,11 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
     const dest = join(dir, 'expire');
     const handle = await start({ destination: dest });
     const first = await flowing(before);
+    // The writer writes in slabs: wait until the part file holds some of the bytes.
+    await waitFor('the part file to hold bytes', async () => {
+      const st = await stat(join(dest, 'data.bin.part')).catch(() => undefined);
+      return (st?.size ?? 0) > 0;
+    });
     target.sim!.faults.clear();
     target.sim!.faults.expireSession(first);
     const result = (await handle.result()) as DownloadResult;
