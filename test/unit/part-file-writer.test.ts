@@ -1,0 +1,97 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PartFileWriter } from '../../activities/part-file-writer';
+
+const MiB = 1024 * 1024;
+/** Compared by digest: Jest's toEqual walks a Buffer byte by byte (seconds per MiB). */
+const sha1 = (data: Uint8Array) => createHash('sha1').update(data).digest('hex');
+
+/** Splits `data` into network-sized chunks of uneven length, as a response body arrives. */
+function chunked(data: Buffer): Readable {
+  const chunks: Buffer[] = [];
+  for (let at = 0, i = 0; at < data.length; i++) {
+    const n = [65536, 1, 300_000, 7][i % 4]!;
+    chunks.push(data.subarray(at, at + n));
+    at += n;
+  }
+  return Readable.from(chunks);
+}
+
+describe('PartFileWriter', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'clo-writer-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes and hashes every byte in order across slab boundaries, reporting written offsets that only grow', async () => {
+    const data = randomBytes(5 * MiB + 12345);
+    const path = join(dir, 'whole.part');
+    const fh = await open(path, 'w+');
+    const hash = createHash('sha1');
+    const reported: number[] = [];
+    const writer = new PartFileWriter(fh, 0, hash, (p) => reported.push(p));
+    await pipeline(chunked(data), writer);
+    await writer.settled();
+    await fh.close();
+    expect(writer.offset).toBe(data.length);
+    expect(sha1(await readFile(path))).toBe(sha1(data));
+    expect(hash.digest('hex')).toBe(sha1(data));
+    expect(reported.at(-1)).toBe(data.length);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    // Slab-sized writes, not one per network chunk.
+    expect(reported.length).toBe(3);
+  });
+
+  it('continues a part file at its end without touching the bytes before it', async () => {
+    const prefix = randomBytes(3 * MiB + 1);
+    const rest = randomBytes(2 * MiB - 1);
+    const path = join(dir, 'resume.part');
+    await writeFile(path, prefix);
+    const fh = await open(path, 'r+');
+    const hash = createHash('sha1');
+    const writer = new PartFileWriter(fh, prefix.length, hash, () => undefined);
+    await pipeline(chunked(rest), writer);
+    await fh.close();
+    expect(sha1(await readFile(path))).toBe(sha1(Buffer.concat([prefix, rest])));
+    expect(hash.digest('hex')).toBe(sha1(rest));
+  });
+
+  it('leaves only whole written slabs behind when the response fails midway, and reports the failure', async () => {
+    const data = randomBytes(5 * MiB);
+    const path = join(dir, 'broken.part');
+    const fh = await open(path, 'w+');
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+    async function* failing() {
+      yield data.subarray(0, 3 * MiB);
+      // Let the first slab's write finish, as it would while the next bytes are on the wire.
+      await new Promise((r) => setTimeout(r, 50));
+      yield data.subarray(3 * MiB, 4 * MiB);
+      throw new Error('connection reset');
+    }
+    await expect(pipeline(Readable.from(failing()), writer)).rejects.toThrow('connection reset');
+    await writer.settled();
+    await fh.close();
+    const kept = await readFile(path);
+    // What is on disk is a prefix of the data, and the writer's offset says how long it is.
+    expect(kept.length).toBeLessThanOrEqual(writer.offset);
+    expect(sha1(kept)).toBe(sha1(data.subarray(0, kept.length)));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length % (2 * MiB)).toBe(0);
+  });
+
+  it('fails the stream when a write fails', async () => {
+    const path = join(dir, 'readonly.part');
+    await writeFile(path, '');
+    const fh = await open(path, 'r');
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+    await expect(pipeline(chunked(randomBytes(3 * MiB)), writer)).rejects.toMatchObject({ code: 'EBADF' });
+    await fh.close();
+  });
+});
