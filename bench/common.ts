@@ -61,3 +61,10 @@ export async function timedFsync(path: string): Promise<number> {
   }
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -13,6 +13,8 @@
  *   BENCH_SIZE_MB   size of the file (default 2048)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
+ *   BENCH_ROUNDS    curl/saga pairs per server, alternating which goes first (default 3);
+ *                   the figures are medians, and each round's ratio is printed too
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -29,10 +31,11 @@ import { heartbeatBytes, putItem } from '../test/support/download';
 import { startThrottleProxy } from '../test/support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
-import { peakRssMiB, resetPeakRss, settle, timedCurl, timedFsync } from './common';
+import { median, peakRssMiB, resetPeakRss, settle, timedCurl, timedFsync } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The baseline: `curl` of the prepared download endpoint into a file, as the saga writes one. */
 async function curlDownload(
@@ -99,33 +102,49 @@ async function main(): Promise<void> {
       console.error(`${target.name}: putting the file into an item...`);
       const itemId = await putItem(rest, lib, 'big', big.path, SIZE);
 
-      console.error(`${target.name}: curl ...`);
-      const curl = await curlDownload(rest, target.url, itemId, join(dir, `${target.name}-curl.bin`));
-      await rm(join(dir, `${target.name}-curl.bin`), { force: true });
-
-      console.error(`${target.name}: saga ...`);
       const worker = await start('a');
-      await settle();
-      await resetPeakRss(worker.child.pid!);
-      const rssBefore = await peakRssMiB(worker.child.pid!);
-      const t0 = process.hrtime.bigint();
       const input = {
         vcenter: 'bench',
         library: { id: lib },
         item: { id: itemId },
         destination: join(dir, `${target.name}-saga`),
       };
-      await (await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config })).result();
-      const sagaSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const rssPeak = await peakRssMiB(worker.child.pid!);
-      await rm(input.destination, { recursive: true, force: true });
+      let rssBefore = Infinity;
+      let rssPeak = 0;
+      const saga = async (): Promise<number> => {
+        await settle();
+        await resetPeakRss(worker.child.pid!);
+        rssBefore = Math.min(rssBefore, await peakRssMiB(worker.child.pid!));
+        const t0 = process.hrtime.bigint();
+        await (await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config })).result();
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        rssPeak = Math.max(rssPeak, await peakRssMiB(worker.child.pid!));
+        await rm(input.destination, { recursive: true, force: true });
+        return seconds;
+      };
+      const curlOnce = async () => {
+        const out = join(dir, `${target.name}-curl.bin`);
+        const timed = await curlDownload(rest, target.url, itemId, out);
+        await rm(out, { force: true });
+        return timed;
+      };
+      const rounds: Array<{ curl: number; durable: number; saga: number }> = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        console.error(`${target.name}: round ${round + 1} of ${ROUNDS}...`);
+        const curlFirst = round % 2 === 0;
+        const c1 = curlFirst ? await curlOnce() : undefined;
+        const sagaSeconds = await saga();
+        const c = c1 ?? (await curlOnce());
+        rounds.push({ curl: c.seconds, durable: c.seconds + c.fsyncSeconds, saga: sagaSeconds });
+      }
 
       console.error(`${target.name}: kill at 50% ...`);
       // Slowed so the kill lands mid-file: the simulator paces its own sends (no bytes
       // lost in a proxy's buffers); vcsim cannot, so its transfers go through a throttle.
-      const rate = Math.max(SIZE / 8, 16 * MiB);
-      const proxy = target.name === 'vcsim' ? await startThrottleProxy(target.url, rate) : undefined;
-      const paced = target.name === 'simulator' ? sim.faults.limitRate({ bytesPerSecond: rate }) : undefined;
+      const slowRate = Math.max(SIZE / 8, 16 * MiB);
+      const proxy = target.name === 'vcsim' ? await startThrottleProxy(target.url, slowRate) : undefined;
+      const paced =
+        target.name === 'simulator' ? sim.faults.limitRate({ bytesPerSecond: slowRate }) : undefined;
       await worker.stop();
       const slowConfig = CloConfig.parse({
         ...config,
@@ -156,17 +175,22 @@ async function main(): Promise<void> {
       await rest.deleteLibrary(lib).catch(() => undefined);
       await rest.close();
 
-      const curlRate = SIZE / MiB / curl.seconds;
-      const durableRate = SIZE / MiB / (curl.seconds + curl.fsyncSeconds);
-      const sagaRate = SIZE / MiB / sagaSeconds;
+      const rate = (seconds: number) => SIZE / MiB / seconds;
+      const ratios = rounds.map((r) => r.curl / r.saga);
       rows.push(
         [
           target.name.padEnd(10),
-          `${curlRate.toFixed(0)} MiB/s`.padStart(12),
-          `${durableRate.toFixed(0)} MiB/s`.padStart(14),
-          `${sagaRate.toFixed(0)} MiB/s`.padStart(12),
-          (sagaRate / curlRate).toFixed(2).padStart(6),
-          (sagaRate / durableRate).toFixed(2).padStart(12),
+          `${median(rounds.map((r) => rate(r.curl))).toFixed(0)} MiB/s`.padStart(12),
+          `${median(rounds.map((r) => rate(r.durable))).toFixed(0)} MiB/s`.padStart(14),
+          `${median(rounds.map((r) => rate(r.saga))).toFixed(0)} MiB/s`.padStart(12),
+          median(ratios).toFixed(2).padStart(6),
+          ratios
+            .map((r) => r.toFixed(2))
+            .join(' ')
+            .padStart(16),
+          median(rounds.map((r) => r.durable / r.saga))
+            .toFixed(2)
+            .padStart(12),
           `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(16),
           `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(
             26,
@@ -180,7 +204,9 @@ async function main(): Promise<void> {
     await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`\ndownload benchmark: ${SIZE / MiB} MiB file, one run, same machine, same server per row`);
+  console.log(
+    `\ndownload benchmark: ${SIZE / MiB} MiB file, ${ROUNDS} rounds per server (medians; each round's ratio after them)`,
+  );
   console.log(
     [
       'target    ',
@@ -188,6 +214,7 @@ async function main(): Promise<void> {
       ' curl + fsync ',
       '    saga    ',
       'ratio ',
+      '  ratio/round   ',
       'ratio (sync)',
       'worker peak RSS ',
       '  re-fetched after kill   ',
