@@ -14,6 +14,8 @@ async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promis
 
 /** Bytes per write: each of the writer's two buffers. */
 const SLAB_BYTES = 2 * 1024 * 1024;
+/** A partly filled buffer is written once no bytes have come for this long (a stalled response). */
+const IDLE_WRITE_MS = 200;
 /** Written bytes between background flushes to disk (see PartFileWriter). */
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
@@ -29,6 +31,10 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
  * stays at those two whatever the file's size. Every {@link FLUSH_EVERY_BYTES} an fdatasync
  * also starts in the background, so the disk writes back while the network is still busy and
  * the fsync before the rename does not wait for the whole file.
+ *
+ * When the response stalls, a partly filled buffer is written after {@link IDLE_WRITE_MS}, so
+ * what arrived is on disk (and survives a crash) rather than waiting for bytes that may not
+ * come; at full speed at most the two buffers (4 MiB) are in memory and not yet on disk.
  */
 export class PartFileWriter extends Writable {
   private readonly slabs = [Buffer.allocUnsafeSlow(SLAB_BYTES), Buffer.allocUnsafeSlow(SLAB_BYTES)];
@@ -40,6 +46,9 @@ export class PartFileWriter extends Writable {
   private writing: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
   private sinceFlush = 0;
+  /** Every step runs after the one before: the stream's writes and the idle timer's. */
+  private steps: Promise<void> = Promise.resolve();
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly fh: FileHandle,
@@ -57,18 +66,39 @@ export class PartFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.take(chunk).then(() => callback(), callback);
+    clearTimeout(this.idle);
+    this.step(() => this.take(chunk)).then(() => {
+      if (this.filled > 0) {
+        this.idle = setTimeout(() => {
+          this.step(() => this.spill()).catch((err: Error) => this.destroy(err));
+        }, IDLE_WRITE_MS);
+        this.idle.unref();
+      }
+      callback();
+    }, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.spill()
+    clearTimeout(this.idle);
+    this.step(() => this.spill())
       .then(() => this.writing)
       .then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.idle);
+    callback(error);
   }
 
   /** Waits for the background flush, if any; the caller fsyncs after. */
   async settled(): Promise<void> {
     await this.flushing;
+  }
+
+  private step(run: () => Promise<void>): Promise<void> {
+    const next = this.steps.then(run);
+    this.steps = next.catch(() => undefined);
+    return next;
   }
 
   private async take(chunk: Buffer): Promise<void> {

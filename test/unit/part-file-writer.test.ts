@@ -86,6 +86,21 @@ describe('PartFileWriter', () => {
     expect(kept.length % (2 * MiB)).toBe(0);
   });
 
+  it('writes what has arrived when the response stalls, without waiting for a full buffer', async () => {
+    const data = randomBytes(300_000);
+    const path = join(dir, 'stalled.part');
+    const fh = await open(path, 'w+');
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+    writer.write(data);
+    const deadline = Date.now() + 5000;
+    while (writer.offset < data.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(writer.offset).toBe(data.length);
+    expect(sha1(await readFile(path))).toBe(sha1(data));
+    writer.end();
+    await new Promise((r) => writer.on('finish', r));
+    await fh.close();
+  });
+
   it('fails the stream when a write fails', async () => {
     const path = join(dir, 'readonly.part');
     await writeFile(path, '');
