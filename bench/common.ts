@@ -1,10 +1,20 @@
 /** What both benchmarks need: process memory readings, curl with a session header, and a settled machine. */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import {
+  ensureTools,
+  startTemporalDevServer,
+  startVcsim,
+  type RunningTemporal,
+  type RunningVcsim,
+} from '../client/dev-stack';
+import { startSimulator, type ContentLibrarySimulator } from '../test/simulator';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
 
 /** Resets a process's peak resident set, so VmHWM then measures what follows, not start-up. */
 export async function resetPeakRss(pid: number): Promise<void> {
@@ -67,4 +77,56 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A server a bench measures against. */
+export interface BenchTarget {
+  name: 'simulator' | 'vcsim';
+  url: string;
+  datastore: string;
+}
+
+/** What both benches run on: a scratch dir, a prebuilt workflow bundle, Temporal, vcsim and the simulator. */
+export interface BenchStack {
+  dir: string;
+  bundle: string;
+  temporal: RunningTemporal;
+  vcsim: RunningVcsim;
+  sim: ContentLibrarySimulator;
+  client: Client;
+  /** The servers BENCH_TARGETS names (default both), in that order. */
+  targets: BenchTarget[];
+  close(): Promise<void>;
+}
+
+export async function startBenchStack(prefix: string): Promise<BenchStack> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const tools = await ensureTools();
+  const bundle = join(dir, 'workflow-bundle.js');
+  await writeFile(bundle, await buildWorkflowBundle());
+  const [temporal, vcsim, sim] = await Promise.all([
+    startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
+    startVcsim({ bin: tools.vcsim }),
+    startSimulator({ dataDir: join(dir, 'sim') }),
+  ]);
+  const connection = await Connection.connect({ address: temporal.address });
+  const only = (process.env.BENCH_TARGETS ?? 'simulator,vcsim').split(',');
+  const all: BenchTarget[] = [
+    { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
+    { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
+  ];
+  return {
+    dir,
+    bundle,
+    temporal,
+    vcsim,
+    sim,
+    client: new Client({ connection }),
+    targets: all.filter((t) => only.includes(t.name)),
+    async close() {
+      await connection.close();
+      await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -17,21 +17,16 @@
  *                   the figures are medians, and each round's ratio is printed too
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { ContentLibraryClient } from '../activities/content-library';
-import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
 import { startDownload } from '../client/download';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
-import { startSimulator } from '../test/simulator';
 import { heartbeatBytes, putItem } from '../test/support/download';
 import { startThrottleProxy } from '../test/support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
-import { buildWorkflowBundle } from '../worker/workflow-bundle';
-import { median, peakRssMiB, resetPeakRss, settle, timedCurl, timedFsync } from './common';
+import { median, peakRssMiB, resetPeakRss, settle, startBenchStack, timedCurl, timedFsync } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -61,27 +56,14 @@ async function curlDownload(
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'clo-bench-dl-'));
-  const tools = await ensureTools();
-  const bundle = join(dir, 'workflow-bundle.js');
-  await writeFile(bundle, await buildWorkflowBundle());
-  const [temporal, vcsim, sim] = await Promise.all([
-    startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
-    startVcsim({ bin: tools.vcsim }),
-    startSimulator({ dataDir: join(dir, 'sim') }),
-  ]);
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const stack = await startBenchStack('clo-bench-dl-');
+  const { dir, bundle, sim, client, temporal } = stack;
   const rows: string[] = [];
   const workers: WorkerProcess[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench-download');
-    const only = (process.env.BENCH_TARGETS ?? 'simulator,vcsim').split(',');
-    for (const target of [
-      { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
-      { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
-    ].filter((t) => only.includes(t.name))) {
+    for (const target of stack.targets) {
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
@@ -200,9 +182,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.allSettled(workers.map(async (w) => w.kill()));
-    await connection.close();
-    await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
   console.log(
     `\ndownload benchmark: ${SIZE / MiB} MiB file, ${ROUNDS} rounds per server (medians; each round's ratio after them)`,

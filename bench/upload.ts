@@ -25,19 +25,13 @@
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { ContentLibraryClient } from '../activities/content-library';
-import { ensureTools, startTemporalDevServer, startVcsim } from '../client/dev-stack';
 import { startUpload } from '../client/upload';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
-import { startSimulator } from '../test/simulator';
 import { startWorkerProcess, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
-import { buildWorkflowBundle } from '../worker/workflow-bundle';
-import { median, peakRssMiB, resetPeakRss, settle, timedCurl } from './common';
+import { median, peakRssMiB, resetPeakRss, settle, startBenchStack, timedCurl } from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
@@ -72,27 +66,15 @@ async function curlUpload(url: string, datastore: string, path: string): Promise
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'clo-bench-'));
-  const tools = await ensureTools();
-  const bundle = join(dir, 'workflow-bundle.js');
-  await writeFile(bundle, await buildWorkflowBundle());
-  const [temporal, vcsim, sim] = await Promise.all([
-    startTemporalDevServer({ bin: tools.temporal, uiPort: false }),
-    startVcsim({ bin: tools.vcsim }),
-    startSimulator({ dataDir: join(dir, 'sim') }),
-  ]);
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const stack = await startBenchStack('clo-bench-');
+  const { dir, bundle, client, temporal } = stack;
   const rows: string[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB source file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench');
     const tiny = await writeRandomFile(join(dir, 'tiny.bin'), 1024, 'tiny');
 
-    for (const target of [
-      { name: 'simulator', url: sim.url, datastore: sim.datastoreId },
-      { name: 'vcsim', url: vcsim.url, datastore: vcsim.datastore },
-    ]) {
+    for (const target of stack.targets) {
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
@@ -181,9 +163,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await connection.close();
-    await Promise.allSettled([temporal.stop(), vcsim.stop(), sim.close()]);
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
   console.log(
     `\nupload benchmark: ${SIZE / MiB} MiB file, ${ROUNDS} rounds per server (medians; each round's ratio after them)`,
