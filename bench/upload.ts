@@ -21,6 +21,7 @@
  *
  *   BENCH_SIZE_MB   size of the big file (default 2048)
  *   BENCH_ROUNDS    curl/saga pairs per server (default 3)
+ *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
  *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  */
