@@ -264,6 +264,7 @@ async function fetchInto(opts: {
       const prefix = start;
       if (prefix > 0) await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
       const writer = new PartFileWriter(fh, start, digester, beat);
+      const started = performance.now();
       if (source !== 'nothing-left') {
         try {
           await pipeline(source.body, writer, { signal });
@@ -276,7 +277,15 @@ async function fetchInto(opts: {
       }
       const offset = writer.offset;
       const bytesFetched = offset - start;
+      const received = performance.now();
       await fh.sync();
+      // Where a slow download spent its time: the network and the writes, or the final flush to disk.
+      log.info('fetched', {
+        partPath,
+        bytesFetched,
+        transferSeconds: (received - started) / 1000,
+        fsyncSeconds: (performance.now() - received) / 1000,
+      });
       return { size: offset, digests: digester.digests(), resumedFrom: start, bytesFetched, discardedBytes };
     } finally {
       // Consumed, or abandoned on an error: either way release the connection.

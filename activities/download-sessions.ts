@@ -4,7 +4,14 @@
  * cancel and fail, so a later delete finds nothing). A session that vanished surfaces as
  * the permanent `SessionGone`, which the saga answers by starting a new session.
  */
-import { isContentLibraryError, type EndpointType, type PrepareStatus } from './content-library';
+import { setTimeout } from 'node:timers/promises';
+import {
+  isContentLibraryError,
+  type ContentLibraryClient,
+  type DownloadSessionFileInfo,
+  type EndpointType,
+  type PrepareStatus,
+} from './content-library';
 import { permanent, sessionGone } from './failures';
 import { unsafeNameReason } from './sources/names';
 import type { VCenterClients } from './vcenter-clients';
@@ -26,6 +33,37 @@ async function onSession<T>(sessionId: string, call: () => Promise<T>): Promise<
     if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
     throw err;
   }
+}
+
+/** How long a prepare call watches its files before leaving the wait to the saga's timers, and how often. */
+const PREPARE_SETTLE_MS = 1_000;
+const PREPARE_POLL_MS = 50;
+/** Statuses on the way to PREPARED (UNPREPARED is not: the saga asks again for those). */
+const IN_PROGRESS: ReadonlySet<PrepareStatus> = new Set(['PREPARE_REQUESTED', 'PREPARING']);
+
+function fileStatus(name: string, info: DownloadSessionFileInfo): SessionFileStatus {
+  return {
+    name,
+    status: info.status,
+    ...(info.error_message ? { errorMessage: info.error_message.default_message } : {}),
+  };
+}
+
+async function statusesOf(
+  sessionId: string,
+  client: ContentLibraryClient,
+  names: readonly string[],
+): Promise<SessionFileStatus[]> {
+  const out: SessionFileStatus[] = [];
+  for (const name of names) {
+    out.push(
+      fileStatus(
+        name,
+        await onSession(sessionId, async () => client.getDownloadSessionFile(sessionId, name)),
+      ),
+    );
+  }
+  return out;
 }
 
 /** Throws the permanent UnsafeFileName unless every name is a single safe path segment. */
@@ -76,7 +114,12 @@ export function downloadSessionActivities(vcenters: VCenterClients) {
       }));
     },
 
-    /** Asks the server to prepare each file (repeating a prepare is harmless) and returns their statuses. */
+    /**
+     * Asks the server to prepare each file (repeating a prepare is harmless) and returns their
+     * statuses, after watching them for up to PREPARE_SETTLE_MS: most prepares finish within
+     * a fraction of a second, and a workflow timer that short costs about a second on a Temporal
+     * server (its timer queue is not that precise). Longer prepares are left to the saga's timers.
+     */
     async prepareDownloadSessionFiles(
       vcenter: string,
       sessionId: string,
@@ -84,18 +127,21 @@ export function downloadSessionActivities(vcenters: VCenterClients) {
       endpointType: EndpointType,
     ): Promise<SessionFileStatus[]> {
       const client = vcenters.get(vcenter);
-      const out: SessionFileStatus[] = [];
+      const out = new Map<string, SessionFileStatus>();
       for (const name of names) {
         const info = await onSession(sessionId, async () =>
           client.prepareDownloadSessionFile(sessionId, name, endpointType),
         );
-        out.push({
-          name,
-          status: info.status,
-          ...(info.error_message ? { errorMessage: info.error_message.default_message } : {}),
-        });
+        out.set(name, fileStatus(name, info));
       }
-      return out;
+      const deadline = Date.now() + PREPARE_SETTLE_MS;
+      for (;;) {
+        const pending = [...out.values()].filter((s) => IN_PROGRESS.has(s.status)).map((s) => s.name);
+        if (pending.length === 0 || Date.now() >= deadline) break;
+        await setTimeout(PREPARE_POLL_MS);
+        for (const status of await statusesOf(sessionId, client, pending)) out.set(status.name, status);
+      }
+      return [...out.values()];
     },
 
     /** Prepare statuses of the named files, for the saga's wait for PREPARED. */
@@ -104,17 +150,7 @@ export function downloadSessionActivities(vcenters: VCenterClients) {
       sessionId: string,
       names: string[],
     ): Promise<SessionFileStatus[]> {
-      const client = vcenters.get(vcenter);
-      const out: SessionFileStatus[] = [];
-      for (const name of names) {
-        const info = await onSession(sessionId, async () => client.getDownloadSessionFile(sessionId, name));
-        out.push({
-          name,
-          status: info.status,
-          ...(info.error_message ? { errorMessage: info.error_message.default_message } : {}),
-        });
-      }
-      return out;
+      return statusesOf(sessionId, vcenters.get(vcenter), names);
     },
 
     /** Extends the session's life and reports progress (0–100, only ever increasing). */

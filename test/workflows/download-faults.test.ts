@@ -111,6 +111,31 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
     expect(await listDir(dest)).toEqual([]);
   });
 
+  it('waits for a slow prepare on workflow timers with backoff; a quick one needs no timer at all', async () => {
+    /** The short timers the saga started: the prepare wait's (its backoff stops at 5 s; the saga's other waits are longer). */
+    const waitTimers = async (handle: WorkflowHandle): Promise<number[]> =>
+      ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+        const d = e.timerStartedEventAttributes?.startToFireTimeout;
+        const ms = d ? Number(d.seconds ?? 0) * 1000 + Math.round((d.nanos ?? 0) / 1e6) : undefined;
+        return ms === undefined || ms >= 60_000 ? [] : [ms];
+      });
+    try {
+      target.sim!.setPrepareDelay(3_000);
+      const slow = await start({ destination: join(dir, 'prepare-slow') });
+      expect((await slow.result()).files[0]).toMatchObject({ name: 'data.bin', sha1: file.sha1 });
+      const timers = await waitTimers(slow);
+      // Backoff from 100 ms, doubling.
+      expect(timers.length).toBeGreaterThan(0);
+      expect(timers).toEqual(timers.map((_, i) => 100 * 2 ** i));
+      target.sim!.setPrepareDelay(100);
+      const quick = await start({ destination: join(dir, 'prepare-quick') });
+      expect((await quick.result()).files[0]).toMatchObject({ name: 'data.bin', sha1: file.sha1 });
+      expect(await waitTimers(quick)).toEqual([]);
+    } finally {
+      target.sim!.setPrepareDelay(100);
+    }
+  });
+
   it('starts a new session when the first expires mid-download, keeps the part file, and says so', async () => {
     target.sim!.faults.limitRate({ bytesPerSecond: 2 * 1024 * 1024 });
     const before = known();
