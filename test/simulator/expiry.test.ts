@@ -93,48 +93,61 @@ describe('simulator: session expiry', () => {
   });
 
   it('expires download sessions too, and bytes flowing on a GET keep one alive', async () => {
-    const { client, itemId } = await fixture(sim);
-    const size = 16 << 20;
-    await uploadFiles(client, itemId, { 'big.bin': Buffer.alloc(size, 3) });
-    const idle = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
-    const busy = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
-    await client.prepare(busy, 'big.bin');
-    const info = await client.waitPrepared(busy, 'big.bin');
-    const started = Date.now();
-    // While the server is still sending (the kernel buffers part of the file), the session must live on
-    // past several idle timeouts; get does not count as activity, so only the GET bytes keep it alive.
-    const checks: Array<{ at: number; status: number }> = [];
-    const poller = setInterval(() => {
-      if (sim.stats.bytesSent(busy) >= size) return;
-      const at = Date.now() - started;
-      void client.getDownloadSession(busy).then((r) => checks.push({ at, status: r.status }));
-    }, 100);
-    const received = await new Promise<number>((resolve, reject) => {
-      http
-        .get(
-          info.download_endpoint?.uri ?? '',
-          { headers: { 'vmware-api-session-id': client.token ?? '' }, agent: false },
-          (res) => {
-            let n = 0;
-            res.on('data', (c: Buffer) => {
-              n += c.length;
-              // Read ~512 KiB per 40 ms: the transfer lasts well beyond the idle timeout.
-              if (n % (512 * 1024) < c.length) {
-                res.pause();
-                setTimeout(() => res.resume(), 40);
-              }
-            });
-            res.on('end', () => resolve(n));
-            res.on('error', reject);
-          },
-        )
-        .on('error', reject);
-    });
-    clearInterval(poller);
-    expect(received).toBe(size);
-    expect(checks.every((c) => c.status === 200)).toBe(true);
-    expect(Math.max(...checks.map((c) => c.at))).toBeGreaterThan(2 * IDLE);
-    expectVapiError(await client.getDownloadSession(idle), 404, 'not_found');
+    // The set-up (a 16 MiB upload, two sessions, a prepare) runs under a long timeout: on a loaded
+    // machine a pause of 400 ms between its steps happens, and expired the session before the property
+    // under test began (a CI run failed so). The short timeout starts with the GET's first bytes.
+    sim.setSessionIdleTimeout(60_000);
+    try {
+      const { client, itemId } = await fixture(sim);
+      const size = 16 << 20;
+      await uploadFiles(client, itemId, { 'big.bin': Buffer.alloc(size, 3) });
+      const idle = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
+      const busy = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
+      await client.prepare(busy, 'big.bin');
+      const info = await client.waitPrepared(busy, 'big.bin');
+      let started = 0;
+      // While the server is still sending (the kernel buffers part of the file), the session must live on
+      // past several idle timeouts; get does not count as activity, so only the GET bytes keep it alive.
+      const checks: Array<{ at: number; status: number }> = [];
+      const poller = setInterval(() => {
+        if (started === 0 || sim.stats.bytesSent(busy) >= size) return;
+        const at = Date.now() - started;
+        void client.getDownloadSession(busy).then((r) => checks.push({ at, status: r.status }));
+      }, 100);
+      const received = await new Promise<number>((resolve, reject) => {
+        http
+          .get(
+            info.download_endpoint?.uri ?? '',
+            { headers: { 'vmware-api-session-id': client.token ?? '' }, agent: false },
+            (res) => {
+              let n = 0;
+              res.on('data', (c: Buffer) => {
+                if (started === 0) {
+                  sim.setSessionIdleTimeout(IDLE);
+                  started = Date.now();
+                }
+                n += c.length;
+                // Read ~512 KiB per 40 ms: the transfer lasts well beyond the idle timeout.
+                if (n % (512 * 1024) < c.length) {
+                  res.pause();
+                  setTimeout(() => res.resume(), 40);
+                }
+              });
+              res.on('end', () => resolve(n));
+              res.on('error', reject);
+            },
+          )
+          .on('error', reject);
+      });
+      clearInterval(poller);
+      expect(received).toBe(size);
+      expect(checks.every((c) => c.status === 200)).toBe(true);
+      expect(Math.max(...checks.map((c) => c.at))).toBeGreaterThan(2 * IDLE);
+      // The other session saw no activity since its create, long before the short timeout began.
+      expectVapiError(await client.getDownloadSession(idle), 404, 'not_found');
+    } finally {
+      sim.setSessionIdleTimeout(IDLE);
+    }
   });
 
   it('expireSession() fault ends a session at once', async () => {
