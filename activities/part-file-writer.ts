@@ -66,16 +66,26 @@ export class PartFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    clearTimeout(this.idle);
     this.step(() => this.take(chunk)).then(() => {
-      if (this.filled > 0) {
-        this.idle = setTimeout(() => {
-          this.step(() => this.spill()).catch((err: Error) => this.destroy(err));
-        }, IDLE_WRITE_MS);
-        this.idle.unref();
-      }
+      if (this.filled > 0) this.armIdle();
       callback();
     }, callback);
+  }
+
+  /**
+   * (Re)starts the stall timer. One timer per writer, pushed back with refresh() on every chunk
+   * (16k chunks per GiB) instead of a new one each time; if it fires after the buffer was
+   * written anyway, spill() finds it empty and does nothing.
+   */
+  private armIdle(): void {
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
+    this.idle = setTimeout(() => {
+      this.step(() => this.spill()).catch((err: Error) => this.destroy(err));
+    }, IDLE_WRITE_MS);
+    this.idle.unref();
   }
 
   override _final(callback: (error?: Error | null) => void): void {

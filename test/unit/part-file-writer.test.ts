@@ -101,6 +101,27 @@ describe('PartFileWriter', () => {
     await fh.close();
   });
 
+  it('holds a partly filled buffer while bytes keep coming, and writes it once they stop', async () => {
+    const path = join(dir, 'trickle.part');
+    const fh = await open(path, 'w+');
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+    const data = randomBytes(12 * 1024);
+    // 12 chunks 60 ms apart: 720 ms of trickle, each chunk well inside the 200 ms stall window.
+    for (let i = 0; i < 12; i++) {
+      writer.write(data.subarray(i * 1024, (i + 1) * 1024));
+      await new Promise((r) => setTimeout(r, 60));
+      expect(writer.offset).toBe(0);
+    }
+    const stopped = Date.now();
+    while (writer.offset < data.length && Date.now() - stopped < 5000) await new Promise((r) => setTimeout(r, 10));
+    expect(writer.offset).toBe(data.length);
+    expect(Date.now() - stopped).toBeLessThan(1000);
+    expect(sha1(await readFile(path))).toBe(sha1(data));
+    writer.end();
+    await new Promise((r) => writer.on('finish', r));
+    await fh.close();
+  });
+
   it('fails the stream when a write fails', async () => {
     const path = join(dir, 'readonly.part');
     await writeFile(path, '');
