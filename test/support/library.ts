@@ -1,5 +1,6 @@
 /** Test helpers on the real REST client: libraries to upload into, and reading items back. */
-import { createHash, randomUUID } from 'node:crypto';
+import { createCipheriv, createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ContentLibraryClient } from '../../activities/content-library';
 
 /** A client for a test server (vcsim accepts any credentials; the simulator is configured with these). */
@@ -71,4 +72,53 @@ export async function updateSessionStates(
     }
   }
   return out;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Creates an item holding pseudo-random files generated in memory from `seed` (AES-CTR of
+ * zeros, so any size costs no disk and a few MiB of memory), uploaded through a plain update
+ * session (no saga); returns the item id and each file's size and SHA-1.
+ */
+export async function seedItem(
+  client: ContentLibraryClient,
+  libraryId: string,
+  name: string,
+  files: { name: string; size: number; seed: string }[],
+): Promise<{ itemId: string; expected: Record<string, { size: number; sha1: string }> }> {
+  const itemId = await client.createLibraryItem({ library_id: libraryId, name, type: 'file' }, randomUUID());
+  const sessionId = await client.createUpdateSession({ library_item_id: itemId }, randomUUID());
+  const expected: Record<string, { size: number; sha1: string }> = {};
+  for (const f of files) {
+    const info = await client.addUpdateSessionFile(sessionId, {
+      name: f.name,
+      source_type: 'PUSH',
+      size: f.size,
+    });
+    const sha1 = createHash('sha1');
+    const cipher = createCipheriv(
+      'aes-128-ctr',
+      createHash('sha256').update(f.seed).digest().subarray(0, 16),
+      Buffer.alloc(16),
+    );
+    const zeros = Buffer.alloc(MiB);
+    function* bytes(): Generator<Buffer> {
+      for (let left = f.size; left > 0; left -= MiB) {
+        const chunk = cipher.update(zeros.subarray(0, Math.min(MiB, left)));
+        sha1.update(chunk);
+        yield chunk;
+      }
+    }
+    await client.uploadToEndpoint(info.upload_endpoint!, Readable.from(bytes(), { objectMode: false }), {
+      size: f.size,
+    });
+    expected[f.name] = { size: f.size, sha1: sha1.digest('hex') };
+  }
+  await client.completeUpdateSession(sessionId);
+  for (let i = 0; (await client.getUpdateSession(sessionId)).state !== 'DONE'; i++) {
+    if (i > 100) throw new Error('seed session never reached DONE');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { itemId, expected };
 }

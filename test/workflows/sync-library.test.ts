@@ -6,12 +6,11 @@
  * from the servers' side (the simulator's call counts, vcsim's session list, the index
  * server's request log).
  */
-import { createCipheriv, createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import { syncInputFromArgs } from '../../client/commands/sync';
 import { startSync, type SyncInput, type SyncResult } from '../../client/sync';
@@ -19,7 +18,7 @@ import { startUpload } from '../../client/upload';
 import { LIBRARY_ID, PHASE } from '../../workflows/definitions/search-attributes';
 import { syncItemWorkflowId, syncWorkflowId } from '../../workflows/definitions/sync';
 import { makeOva, makeOvfPackage, writeRandomFile, type ExpectedFile } from '../fixtures/content';
-import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { createTestLibrary, readItemBack, restClient, seedItem } from '../support/library';
 import { serveFile } from '../support/serve-file';
 import { startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
@@ -294,57 +293,10 @@ describe('syncLibrary from a library on another vCenter', () => {
     await Promise.all([source?.close(), target?.close()]);
   });
 
-  /** Uploads pseudo-random bytes straight from memory into a new item of the source (no disk, no saga). */
-  async function seedItem(
-    libraryId: string,
-    name: string,
-    files: { name: string; size: number; seed: string }[],
-  ) {
-    const itemId = await sourceRest.createLibraryItem(
-      { library_id: libraryId, name, type: 'file' },
-      randomUUID(),
-    );
-    const sessionId = await sourceRest.createUpdateSession({ library_item_id: itemId }, randomUUID());
-    const expected: Record<string, { size: number; sha1: string }> = {};
-    for (const f of files) {
-      const info = await sourceRest.addUpdateSessionFile(sessionId, {
-        name: f.name,
-        source_type: 'PUSH',
-        size: f.size,
-      });
-      const sha1 = createHash('sha1');
-      const cipher = createCipheriv(
-        'aes-128-ctr',
-        createHash('sha256').update(f.seed).digest().subarray(0, 16),
-        Buffer.alloc(16),
-      );
-      const zeros = Buffer.alloc(MiB);
-      function* bytes(): Generator<Buffer> {
-        for (let left = f.size; left > 0; left -= MiB) {
-          const chunk = cipher.update(zeros.subarray(0, Math.min(MiB, left)));
-          sha1.update(chunk);
-          yield chunk;
-        }
-      }
-      await sourceRest.uploadToEndpoint(
-        info.upload_endpoint!,
-        Readable.from(bytes(), { objectMode: false }),
-        { size: f.size },
-      );
-      expected[f.name] = { size: f.size, sha1: sha1.digest('hex') };
-    }
-    await sourceRest.completeUpdateSession(sessionId);
-    for (let i = 0; (await sourceRest.getUpdateSession(sessionId)).state !== 'DONE'; i++) {
-      if (i > 100) throw new Error('seed session never reached DONE');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { itemId, expected };
-  }
-
   it('relays a 200 MiB item byte for byte through the worker with flat memory, and relays nothing when run again', async () => {
     const from = await createTestLibrary(sourceRest, source.datastore, 'origin');
     const to = await createTestLibrary(targetRest, target.datastore, 'mirror');
-    const big = await seedItem(from.id, 'big-image', [
+    const big = await seedItem(sourceRest, from.id, 'big-image', [
       { name: 'big.bin', size: 200 * MiB, seed: 'relay-big' },
       { name: 'notes.txt', size: 10_000, seed: 'relay-notes' },
     ]);

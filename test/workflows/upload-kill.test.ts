@@ -12,7 +12,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import { startUpload } from '../../client/upload';
 import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
-import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
+import {
+  createTestLibrary,
+  readItemBack,
+  restClient,
+  seedItem,
+  updateSessionStates,
+} from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -168,3 +174,91 @@ describe.each(['vcsim', 'simulator'] as const)(
     }
   },
 );
+
+describe('uploadLibraryItem relaying from another vCenter survives a killed worker (two simulators)', () => {
+  let source: Target;
+  let target: Target;
+  let proxy: ThrottleProxy;
+  let sourceRest: ContentLibraryClient;
+  let targetRest: ContentLibraryClient;
+  let dir: string;
+  let config: CloConfig;
+  let connection: Connection;
+  let client: Client;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startTarget('simulator'), startTarget('simulator')]);
+    proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
+    config = testConfig({
+      origin: { url: source.url, username: 'user', password: 'pass' },
+      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
+    });
+    config.timeouts.heartbeatTimeoutMs = 3000;
+    config.timeouts.keepAliveIntervalMs = 2000;
+    sourceRest = restClient(source.url);
+    targetRest = restClient(target.url);
+    dir = await mkdtemp(join(tmpdir(), 'clo-relay-kill-'));
+    connection = await Connection.connect({ address: stackInfo().temporalAddress });
+    client = new Client({ connection, namespace: stackInfo().namespace });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
+    await connection?.close();
+    await proxy?.close();
+    await Promise.all([sourceRest?.close(), targetRest?.close()]);
+    await Promise.all([source?.close(), target?.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resends the file cut off mid-relay, deletes the source download session the dead worker opened, and leaves no session ACTIVE', async () => {
+    const from = await createTestLibrary(sourceRest, source.datastore, 'origin');
+    const to = await createTestLibrary(targetRest, target.datastore, 'mirror');
+    const seeded = await seedItem(sourceRest, from.id, 'relayed', [
+      { name: 'notes.txt', size: 10_000, seed: 'relay-kill-notes' },
+      { name: 'big.bin', size: BIG, seed: 'relay-kill-big' },
+    ]);
+    const first = await startWorkerProcess(config, dir, 'relay-first');
+    workers.push(first);
+    const handle = await startUpload(
+      client,
+      {
+        vcenter: 'target',
+        library: { id: to.id },
+        item: { name: `relayed-${randomUUID().slice(0, 6)}` },
+        source: { kind: 'library-item', vcenter: 'origin', itemId: seeded.itemId },
+        options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2 },
+      },
+      { taskQueue: config.temporal.taskQueue, config },
+    );
+    await waitFor(
+      'a third of big.bin to be relayed',
+      async () => (await heartbeatBytes(client, handle, 'big.bin')) > BIG / 3,
+    );
+    const openedBeforeKill = source
+      .sim!.stats.sessions()
+      .filter((s) => s.kind === 'download' && s.library_item_id === seeded.itemId && !s.ended);
+    expect(openedBeforeKill).toHaveLength(1);
+    await first.kill();
+    workers.push(await startWorkerProcess(config, dir, 'relay-second'));
+    const result = await handle.result();
+
+    const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
+    expect(byName['notes.txt']).toMatchObject({ resent: false });
+    expect(byName['big.bin']).toMatchObject({
+      size: BIG,
+      sha1: seeded.expected['big.bin']!.sha1,
+      resent: true,
+    });
+    expect(await readItemBack(targetRest, result.itemId)).toEqual(seeded.expected);
+    // The dead worker's download session was deleted by the retry (its id was in the heartbeat),
+    // not left to expire; every later one was deleted too.
+    const downloads = source
+      .sim!.stats.sessions()
+      .filter((s) => s.kind === 'download' && s.library_item_id === seeded.itemId);
+    expect(downloads.find((s) => s.id === openedBeforeKill[0]!.id)).toMatchObject({ ended: 'deleted' });
+    expect(downloads.length).toBeGreaterThanOrEqual(3);
+    expect(downloads.every((s) => s.ended === 'deleted')).toBe(true);
+    expect(Object.values(await updateSessionStates(targetRest, result.itemId))).not.toContain('ACTIVE');
+  });
+});
