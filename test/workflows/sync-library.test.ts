@@ -270,6 +270,16 @@ describe.each(['vcsim', 'simulator'] as const)('syncLibrary from a catalog direc
 
     const again = await sync(library.name, { kind: 'catalog', path: catalog }, { options });
     expect(again).toMatchObject({ runs: 3, counts: { added: 0, unchanged: 5 } });
+
+    // Pruning four items two at a time: the first run syncs the one left and prunes two, then
+    // continues as new to prune the other two.
+    for (let i = 1; i < 5; i++) await rm(join(catalog, `disk-${i}.iso`));
+    const pruned = await sync(library.name, { kind: 'catalog', path: catalog }, { options, prune: true });
+    noFailures(pruned);
+    expect(pruned).toMatchObject({ runs: 2, counts: { unchanged: 1, removed: 4 } });
+    expect([...pruned.removed].sort()).toEqual(['disk-1', 'disk-2', 'disk-3', 'disk-4']);
+    for (let i = 1; i < 5; i++) expect(await itemByName(rest, library.id, `disk-${i}`)).toBeUndefined();
+    expect(await itemByName(rest, library.id, 'disk-0')).toBeDefined();
   });
 });
 
