@@ -96,10 +96,27 @@ export const TimeoutsConfig = z.object({
 });
 export type TimeoutsConfig = z.infer<typeof TimeoutsConfig>;
 
+export const WorkerConfig = z.object({
+  /**
+   * Names this worker's host queue (`<taskQueue>@<hostId>`), where downloads run so that a
+   * retry finds its part file. Set it where the host name does not survive a restart (a pod
+   * of a Deployment) to something that does (the volume's name), or give workers that share
+   * one destination volume the same id. @default the host name
+   */
+  hostId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+      message: "expected a stable id of letters, digits, '.', '_' or '-' (the host name by default)",
+    })
+    .optional(),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
+
 export const CloConfig = z.object({
   temporal: TemporalConfig,
   vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
   timeouts: TimeoutsConfig,
+  worker: WorkerConfig.default({}),
 });
 export type CloConfig = z.infer<typeof CloConfig>;
 
@@ -116,6 +133,7 @@ const ENV: Record<string, string> = {
   'temporal.tls.serverName': 'TEMPORAL_TLS_SERVER_NAME',
   'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
+  'worker.hostId': 'CLO_HOST_ID',
 };
 
 /** `CLO_VCENTER_<NAME>_<FIELD>` variables; NAME is the connection's name in upper case. */
@@ -153,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
     temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'content-library' },
     vcenters: {},
     timeouts: { keepAliveIntervalMs: '60s', heartbeatTimeoutMs: '30s' },
+    worker: {},
   };
   // Where each value came from, for error messages.
   const origin = new Map<string, string>();
@@ -167,12 +186,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
     }
     if (typeof parsed !== 'object' || parsed === null) {
       throw new ConfigError(
-        `CLO_CONFIG_FILE=${file}: expected a JSON object with temporal, vcenters, timeouts`,
+        `CLO_CONFIG_FILE=${file}: expected a JSON object with temporal, vcenters, timeouts, worker`,
       );
     }
     for (const [section, value] of Object.entries(parsed as Record<string, unknown>)) {
-      if (!['temporal', 'vcenters', 'timeouts'].includes(section)) {
-        throw new ConfigError(`${file}: unknown key "${section}"; expected temporal, vcenters or timeouts`);
+      if (!['temporal', 'vcenters', 'timeouts', 'worker'].includes(section)) {
+        throw new ConfigError(
+          `${file}: unknown key "${section}"; expected temporal, vcenters, timeouts or worker`,
+        );
       }
       raw[section] = { ...(raw[section] as object), ...(value as object) };
     }

@@ -38,7 +38,8 @@ import type { VCenterClients } from './vcenter-clients';
 /**
  * The task queue only the workers of this host poll, derived from the shared queue.
  * Two workers on one host share it, which is the point: either may resume the other's
- * part files. The host name must survive a restart for a resume to find its queue.
+ * part files. The name must survive a restart for a resume to find its queue: the host
+ * name by default, or the configured `worker.hostId` (CLO_HOST_ID) where it does not.
  */
 export function hostTaskQueueFor(taskQueue: string, host: string = hostname()): string {
   return `${taskQueue}@${host}`;

@@ -4,7 +4,7 @@
  * Used by `clo worker` and by the tests, so both run the same wiring.
  *
  * Beside it runs a second, activity-only Worker on this host's own task queue
- * (`<taskQueue>@<host name>`, see hostTaskQueueFor). The download saga learns that
+ * (`<taskQueue>@<host name>`, or `@<worker.hostId>` when set; see hostTaskQueueFor). The download saga learns that
  * queue when it starts and runs everything that touches the destination directory
  * there (planning, each file's download, part-file cleanup), so a download retried
  * after a crash lands on the disk that already holds its part file, and resumes.
@@ -38,7 +38,7 @@ export interface CloWorker {
    * `close()`, whether or not `worker` is running, so callers need not manage it.
    */
   hostWorker: Worker;
-  /** This host's own task queue: `<taskQueue>@<host name>`. */
+  /** This host's own task queue: `<taskQueue>@<host name or worker.hostId>`. */
   hostTaskQueue: string;
   /** Stops the host worker and closes what createWorker opened: vCenter sessions and, if it opened it, the connection. */
   close: () => Promise<void>;
@@ -53,7 +53,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const taskQueue = opts.taskQueue ?? config.temporal.taskQueue;
-  const hostTaskQueue = hostTaskQueueFor(taskQueue);
+  const hostTaskQueue = hostTaskQueueFor(taskQueue, config.worker.hostId);
   const activities = createActivities({ vcenters, temporal, hostTaskQueue });
   const activityOptions = {
     // Transfers stream; a few at a time saturate a link without starving heartbeats.

@@ -33,7 +33,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
     ...(opts.metricsAddress ? { metricsAddress: opts.metricsAddress } : {}),
   });
   const bundle = resolveWorkflowBundle(opts.workflowBundle);
-  const { worker, close } = await createWorker({
+  const { worker, hostTaskQueue, close } = await createWorker({
     config,
     logger,
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
@@ -42,6 +42,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   logger.info(
     {
       taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
+      hostTaskQueue,
       namespace: config.temporal.namespace,
       address: config.temporal.address,
       workflowBundle: bundle ?? 'bundled at start-up',

@@ -47,7 +47,12 @@ export async function startWorkerProcess(
   const file = join(dir, `${name}.json`);
   await writeFile(
     file,
-    JSON.stringify({ temporal: config.temporal, vcenters: config.vcenters, timeouts: config.timeouts }),
+    JSON.stringify({
+      temporal: config.temporal,
+      vcenters: config.vcenters,
+      timeouts: config.timeouts,
+      worker: config.worker,
+    }),
     { mode: 0o600 },
   );
   const nodeOptions = [process.env.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(' ');

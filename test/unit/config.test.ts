@@ -61,6 +61,15 @@ describe('loadConfig', () => {
     expect(config.vcenters.lab?.transferUrl).toBe('https://proxy.lab.example:8443');
   });
 
+  it('names the host queue after CLO_HOST_ID when set, and after the host name otherwise', () => {
+    expect(loadConfig({}).worker).toEqual({});
+    expect(loadConfig({ CLO_HOST_ID: 'nfs-volume-1' }).worker).toEqual({ hostId: 'nfs-volume-1' });
+    expect(configError({ CLO_HOST_ID: 'a/b' })).toMatch(
+      /CLO_HOST_ID: expected a stable id of letters, digits/,
+    );
+    expect(configError({ CLO_HOST_ID: '.hidden' })).toMatch(/CLO_HOST_ID: /);
+  });
+
   it('parses durations with units', () => {
     const config = loadConfig({ CLO_KEEPALIVE_INTERVAL: '90s', CLO_HEARTBEAT_TIMEOUT: '1500ms' });
     expect(config.timeouts).toEqual({ keepAliveIntervalMs: 90_000, heartbeatTimeoutMs: 1500 });

@@ -1,0 +1,121 @@
+/**
+ * Where a download's bytes land: its activities run on the host queue of the worker that
+ * answered at the start (`<taskQueue>@<hostId>`). Real `clo worker` processes, given host
+ * ids with CLO_HOST_ID, stand in for two hosts: when the download's worker is SIGKILLed, a
+ * worker of another host does not take the file over (it has no part file), and a worker
+ * started again under the first host id resumes it from the part file by Range.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startDownload } from '../../client/download';
+import type { CloConfig } from '../../temporal.config';
+import { writeRandomFile } from '../fixtures/content';
+import { heartbeatBytes, listDir, putItem, sha1OfFile, waitFor } from '../support/download';
+import { createTestLibrary, restClient } from '../support/library';
+import { startTarget, type Target } from '../support/targets';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { testConfig } from '../stack/harness';
+import { stackInfo } from '../stack/stack-info';
+
+const SIZE = 64 * 1024 * 1024;
+
+describe('downloadLibraryItem stays on the host that holds its part file', () => {
+  let target: Target;
+  let rest: ContentLibraryClient;
+  let dir: string;
+  let config: CloConfig;
+  let connection: Connection;
+  let client: Client;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    target = await startTarget('simulator');
+    config = testConfig({ simulator: { url: target.url, username: 'user', password: 'pass' } });
+    config.timeouts.heartbeatTimeoutMs = 3000;
+    config.timeouts.keepAliveIntervalMs = 2000;
+    rest = restClient(target.url);
+    dir = await mkdtemp(join(tmpdir(), 'clo-download-host-'));
+    connection = await Connection.connect({ address: stackInfo().temporalAddress });
+    client = new Client({ connection, namespace: stackInfo().namespace });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
+    await connection?.close();
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const worker = async (name: string, hostId: string): Promise<WorkerProcess> => {
+    const w = await startWorkerProcess(config, dir, name, [], { CLO_HOST_ID: hostId });
+    workers.push(w);
+    return w;
+  };
+
+  it('is not taken over by a worker of another host, and resumes when its host id comes back', async () => {
+    const sim = target.sim!;
+    const file = await writeRandomFile(join(dir, 'disk.img'), SIZE, 'download-host');
+    const library = await createTestLibrary(rest, target.datastore);
+    const itemId = await putItem(rest, library.id, `host-${randomUUID().slice(0, 6)}`, file.path, SIZE);
+    const dest = join(dir, 'dest');
+    const partPath = join(dest, 'disk.img.part');
+
+    const first = await worker('host-a-1', 'host-a');
+    expect(first.output()).toContain(`"hostTaskQueue":"${config.temporal.taskQueue}@host-a"`);
+    sim.faults.limitRate({ bytesPerSecond: 8 * 1024 * 1024 });
+    const handle = await startDownload(
+      client,
+      { vcenter: 'simulator', library: { id: library.id }, item: { id: itemId }, destination: dest },
+      { taskQueue: config.temporal.taskQueue, config },
+    );
+    await waitFor(
+      'a quarter of the file on disk',
+      async () => (await heartbeatBytes(client, handle, 'disk.img')) > SIZE / 4,
+    );
+    // Quiet the wire, so that what the server counts as sent is what reached the disk.
+    sim.faults.clear();
+    sim.faults.limitRate({ bytesPerSecond: 1 });
+    const session = sim.stats
+      .sessions()
+      .find((s) => s.kind === 'download' && s.library_item_id === itemId && !s.ended)!.id;
+    await waitFor(
+      'the disk to hold every byte sent',
+      async () => (await stat(partPath)).size === sim.stats.bytesSent(session),
+    );
+    await first.kill();
+    sim.faults.clear();
+    const onDisk = (await stat(partPath)).size;
+    const sent = sim.stats.bytesSent(session);
+
+    // Another host's worker polls the shared queue and its own host queue, not host-a's: past the
+    // heartbeat timeout (3 s) the retry is scheduled there and nobody takes it.
+    await worker('host-b', 'host-b');
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(sim.stats.bytesSent(session)).toBe(sent);
+    expect((await stat(partPath)).size).toBe(onDisk);
+    const pending = (await handle.describe()).raw.pendingActivities?.find(
+      (a) => a.activityType?.name === 'downloadFile',
+    );
+    expect(pending?.attempt).toBeGreaterThanOrEqual(2);
+    expect(String(pending?.state)).toMatch(/SCHEDULED|^1$/);
+
+    await worker('host-a-2', 'host-a');
+    const result = await handle.result();
+    expect(result.hostTaskQueue).toBe(`${config.temporal.taskQueue}@host-a`);
+    expect(result.files[0]).toMatchObject({
+      name: 'disk.img',
+      size: SIZE,
+      sha1: file.sha1,
+      resumed: true,
+      resumedFrom: onDisk,
+      bytesFetched: SIZE - onDisk,
+    });
+    expect(await sha1OfFile(join(dest, 'disk.img'))).toBe(file.sha1);
+    expect(await listDir(dest)).toEqual(['disk.img']);
+    expect(sim.stats.bytesSent(session) - SIZE).toBeLessThan(SIZE * 0.01);
+  }, 180_000);
+});
