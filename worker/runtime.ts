@@ -15,9 +15,17 @@ const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> =
   ERROR: 'error',
 };
 
+/**
+ * The SDK warns this of every worker without workflows, but the host-queue worker beside
+ * each clo worker (create-worker.ts) runs activities only by design: a warning at every start
+ * would send operators looking for a fault that is not there.
+ */
+const NO_WORKFLOWS = 'No workflows registered, not polling for workflow tasks';
+
 class PinoSdkLogger implements Logger {
   constructor(private readonly pino: Pino) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (message === NO_WORKFLOWS && level === 'WARN') level = 'DEBUG';
     this.pino[TO_PINO[level]](meta ?? {}, message);
   }
   trace(message: string, meta?: LogMetadata): void {
