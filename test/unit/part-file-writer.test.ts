@@ -113,7 +113,8 @@ describe('PartFileWriter', () => {
       expect(writer.offset).toBe(0);
     }
     const stopped = Date.now();
-    while (writer.offset < data.length && Date.now() - stopped < 5000) await new Promise((r) => setTimeout(r, 10));
+    while (writer.offset < data.length && Date.now() - stopped < 5000)
+      await new Promise((r) => setTimeout(r, 10));
     expect(writer.offset).toBe(data.length);
     expect(Date.now() - stopped).toBeLessThan(1000);
     expect(sha1(await readFile(path))).toBe(sha1(data));
