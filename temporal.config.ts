@@ -109,6 +109,11 @@ export const WorkerConfig = z.object({
       message: "expected a stable id of letters, digits, '.', '_' or '-' (the host name by default)",
     })
     .optional(),
+  /**
+   * Write downloads with O_DIRECT (past the page cache) where the filesystem allows it. Turn it
+   * off for a destination where direct I/O is slow, such as some NFS mounts. @default true
+   */
+  directIo: Bool.default(true),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
@@ -116,7 +121,7 @@ export const CloConfig = z.object({
   temporal: TemporalConfig,
   vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
   timeouts: TimeoutsConfig,
-  worker: WorkerConfig.default({}),
+  worker: WorkerConfig.default({ directIo: true }),
 });
 export type CloConfig = z.infer<typeof CloConfig>;
 
@@ -134,6 +139,7 @@ const ENV: Record<string, string> = {
   'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
   'worker.hostId': 'CLO_HOST_ID',
+  'worker.directIo': 'CLO_DIRECT_IO',
 };
 
 /** `CLO_VCENTER_<NAME>_<FIELD>` variables; NAME is the connection's name in upper case. */

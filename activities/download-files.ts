@@ -11,7 +11,19 @@
  * checksum, rename into place. Memory stays at a few chunks whatever the file's size.
  */
 import { constants, createReadStream, type Stats } from 'node:fs';
-import { access, link, lstat, mkdir, open, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  access,
+  link,
+  lstat,
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -222,6 +234,24 @@ interface Fetched {
   discardedBytes: number;
 }
 
+/**
+ * The part file opened a second time, write-only with O_DIRECT, for PartFileWriter's aligned
+ * writes. Through /proc/self/fd, so it is the inode `fh` has open and not whatever the path
+ * names by now. Undefined where there is no O_DIRECT (not Linux) or the filesystem refuses it
+ * (EINVAL): the writer then uses the page cache only.
+ */
+async function openDirect(fh: FileHandle): Promise<FileHandle | undefined> {
+  if (!constants.O_DIRECT) return undefined;
+  try {
+    return await open(`/proc/self/fd/${fh.fd}`, constants.O_WRONLY | constants.O_DIRECT);
+  } catch (err) {
+    log.debug('no O_DIRECT for the part file; writing through the page cache', {
+      reason: (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
 /** Brings the part file up to the whole file: resumes or starts over, hashes every byte, fsyncs. */
 async function fetchInto(opts: {
   client: ContentLibraryClient;
@@ -232,6 +262,7 @@ async function fetchInto(opts: {
   signal: AbortSignal;
   sessionId: string;
   beat: (bytes: number) => void;
+  directIo: boolean;
 }): Promise<Fetched> {
   const { partPath, expectedSize, signal, beat } = opts;
   // O_NOFOLLOW: a symbolic link planted at the part file's name must not redirect the bytes.
@@ -264,7 +295,8 @@ async function fetchInto(opts: {
       // (the response waits meanwhile, held back by its stream's back-pressure).
       const prefix = start;
       if (prefix > 0) await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
-      const writer = new PartFileWriter(fh, start, digester, beat);
+      const direct = opts.directIo && source !== 'nothing-left' ? await openDirect(fh) : undefined;
+      const writer = new PartFileWriter(fh, start, digester, beat, direct);
       const started = performance.now();
       if (source !== 'nothing-left') {
         try {
@@ -274,6 +306,7 @@ async function fetchInto(opts: {
           throw errorFromTransport(err, 'downloadFromEndpoint');
         } finally {
           await writer.settled();
+          await direct?.close();
         }
       }
       const offset = writer.offset;
@@ -284,6 +317,7 @@ async function fetchInto(opts: {
       log.info('fetched', {
         partPath,
         bytesFetched,
+        directBytes: writer.directBytes,
         transferSeconds: (received - started) / 1000,
         fsyncSeconds: (performance.now() - received) / 1000,
       });
@@ -405,7 +439,10 @@ function fileExists(paths: string[]) {
   );
 }
 
-export function downloadFileActivities(vcenters: VCenterClients, opts: { hostTaskQueue?: string } = {}) {
+export function downloadFileActivities(
+  vcenters: VCenterClients,
+  opts: { hostTaskQueue?: string; directIo?: boolean } = {},
+) {
   return {
     /** The task queue of this worker's host, where the saga runs everything that touches the destination. */
     hostTaskQueue(): Promise<string> {
@@ -527,6 +564,7 @@ export function downloadFileActivities(vcenters: VCenterClients, opts: { hostTas
             signal,
             sessionId: req.sessionId,
             beat,
+            directIo: opts.directIo ?? true,
           });
           discardedBytes += fetched.discardedBytes;
           const verdict = await verify(client, req, before, partPath, fetched, signal, beat);

@@ -24,9 +24,11 @@ export interface ActivityDeps {
   temporal?: Client;
   /** The task queue only this host's workers poll (download saga). @default `<activity's task queue>@<host name>` */
   hostTaskQueue?: string;
+  /** Write downloads with O_DIRECT where possible (config `worker.directIo`). @default true */
+  directIo?: boolean;
 }
 
-export function createActivities({ vcenters, temporal, hostTaskQueue }: ActivityDeps) {
+export function createActivities({ vcenters, temporal, hostTaskQueue, directIo = true }: ActivityDeps) {
   return withFailures({
     /** Lists the libraries of a configured vCenter (the smoke workflow's one step). */
     async listLibrariesOn(vcenter: string): Promise<SmokeResult> {
@@ -41,7 +43,7 @@ export function createActivities({ vcenters, temporal, hostTaskQueue }: Activity
     ...syncActivities(vcenters),
     ...reaperActivities(vcenters, temporal),
     ...downloadSessionActivities(vcenters),
-    ...downloadFileActivities(vcenters, hostTaskQueue ? { hostTaskQueue } : {}),
+    ...downloadFileActivities(vcenters, { ...(hostTaskQueue ? { hostTaskQueue } : {}), directIo }),
   });
 }
 

@@ -54,7 +54,12 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const taskQueue = opts.taskQueue ?? config.temporal.taskQueue;
   const hostTaskQueue = hostTaskQueueFor(taskQueue, config.worker.hostId);
-  const activities = createActivities({ vcenters, temporal, hostTaskQueue });
+  const activities = createActivities({
+    vcenters,
+    temporal,
+    hostTaskQueue,
+    directIo: config.worker.directIo,
+  });
   const activityOptions = {
     // Transfers stream; a few at a time saturate a link without starving heartbeats.
     maxConcurrentActivityTaskExecutions: 8,

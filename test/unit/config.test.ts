@@ -62,12 +62,21 @@ describe('loadConfig', () => {
   });
 
   it('names the host queue after CLO_HOST_ID when set, and after the host name otherwise', () => {
-    expect(loadConfig({}).worker).toEqual({});
-    expect(loadConfig({ CLO_HOST_ID: 'nfs-volume-1' }).worker).toEqual({ hostId: 'nfs-volume-1' });
+    expect(loadConfig({}).worker).toEqual({ directIo: true });
+    expect(loadConfig({ CLO_HOST_ID: 'nfs-volume-1' }).worker).toEqual({
+      hostId: 'nfs-volume-1',
+      directIo: true,
+    });
     expect(configError({ CLO_HOST_ID: 'a/b' })).toMatch(
       /CLO_HOST_ID: expected a stable id of letters, digits/,
     );
     expect(configError({ CLO_HOST_ID: '.hidden' })).toMatch(/CLO_HOST_ID: /);
+  });
+
+  it('writes downloads with O_DIRECT unless CLO_DIRECT_IO turns it off', () => {
+    expect(loadConfig({ CLO_DIRECT_IO: 'false' }).worker.directIo).toBe(false);
+    expect(loadConfig({ CLO_DIRECT_IO: 'yes' }).worker.directIo).toBe(true);
+    expect(configError({ CLO_DIRECT_IO: 'maybe' })).toMatch(/CLO_DIRECT_IO: /);
   });
 
   it('parses durations with units', () => {

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PartFileWriter } from '../../activities/part-file-writer';
+import { DIRECT_ALIGN, PartFileWriter } from '../../activities/part-file-writer';
 
 const MiB = 1024 * 1024;
 /** Compared by digest: Jest's toEqual walks a Buffer byte by byte (seconds per MiB). */
@@ -121,6 +122,68 @@ describe('PartFileWriter', () => {
     writer.end();
     await new Promise((r) => writer.on('finish', r));
     await fh.close();
+  });
+
+  /** The file `fh` has open, again, write-only with O_DIRECT (as the download activity opens it). */
+  const openDirect = (fh: FileHandle) =>
+    open(`/proc/self/fd/${fh.fd}`, constants.O_WRONLY | constants.O_DIRECT);
+
+  it('writes whole aligned buffers with O_DIRECT and the odd-sized tail through the page cache', async () => {
+    const data = randomBytes(5 * MiB + 12345);
+    const path = join(dir, 'direct.part');
+    const fh = await open(path, 'w+');
+    const direct = await openDirect(fh);
+    const hash = createHash('sha1');
+    const writer = new PartFileWriter(fh, 0, hash, () => undefined, direct);
+    await pipeline(chunked(data), writer);
+    await writer.settled();
+    await direct.close();
+    await fh.sync();
+    await fh.close();
+    expect(writer.directBytes).toBe(4 * MiB);
+    expect(sha1(await readFile(path))).toBe(sha1(data));
+    expect(hash.digest('hex')).toBe(sha1(data));
+  });
+
+  it('after a resume at an odd offset, fills the first buffer only up to an aligned offset so the rest can go direct', async () => {
+    const prefix = randomBytes(3 * MiB + 1);
+    const rest = randomBytes(6 * MiB);
+    const path = join(dir, 'direct-resume.part');
+    await writeFile(path, prefix);
+    const fh = await open(path, 'r+');
+    const direct = await openDirect(fh);
+    const writer = new PartFileWriter(fh, prefix.length, createHash('sha1'), () => undefined, direct);
+    await pipeline(chunked(rest), writer);
+    await direct.close();
+    await fh.close();
+    expect(sha1(await readFile(path))).toBe(sha1(Buffer.concat([prefix, rest])));
+    // First buffer: up to the next 4 KiB boundary after the 2 MiB it holds (buffered); then two
+    // whole 2 MiB buffers direct (a misaligned one would have been refused and written buffered).
+    const firstBuffer = 2 * MiB - (prefix.length % DIRECT_ALIGN);
+    expect(writer.directBytes).toBe(2 * 2 * MiB);
+    expect(rest.length - firstBuffer - writer.directBytes).toBeLessThan(2 * MiB);
+  });
+
+  it('falls back to the page cache for good when a direct write is refused (EINVAL)', async () => {
+    const data = randomBytes(5 * MiB);
+    const path = join(dir, 'refused.part');
+    const fh = await open(path, 'w+');
+    // A filesystem with other O_DIRECT rules cannot be mounted here; a handle that refuses stands in.
+    let refused = 0;
+    const refusing = {
+      write: () => {
+        refused++;
+        return Promise.reject(
+          Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }),
+        );
+      },
+    } as unknown as FileHandle;
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined, refusing);
+    await pipeline(chunked(data), writer);
+    await fh.close();
+    expect(refused).toBe(1);
+    expect(writer.directBytes).toBe(0);
+    expect(sha1(await readFile(path))).toBe(sha1(data));
   });
 
   it('fails the stream when a write fails', async () => {
