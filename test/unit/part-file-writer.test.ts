@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DIRECT_ALIGN, PartFileWriter } from '../../activities/part-file-writer';
+import { DIRECT_ALIGN, PartFileWriter, pooledSlabPairs } from '../../activities/part-file-writer';
 
 const MiB = 1024 * 1024;
 /** Compared by digest: Jest's toEqual walks a Buffer byte by byte (seconds per MiB). */
@@ -188,6 +188,27 @@ describe('PartFileWriter', () => {
     expect(refused).toBe(1);
     expect(writer.directBytes).toBe(0);
     expect(sha1(await readFile(path))).toBe(sha1(data));
+  });
+
+  it('hands its buffers to the next file once its last write is done, so memory stays flat across files', async () => {
+    const waitForPool = async (n: number) => {
+      for (let i = 0; i < 100 && pooledSlabPairs() !== n; i++) await new Promise((r) => setTimeout(r, 10));
+      return pooledSlabPairs();
+    };
+    const writeOne = async (name: string) => {
+      const fh = await open(join(dir, name), 'w+');
+      const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+      const taken = pooledSlabPairs();
+      await pipeline(chunked(randomBytes(3 * MiB)), writer);
+      await fh.close();
+      return taken;
+    };
+    // Pool size while each writer runs, then after it is done.
+    const during = await writeOne('pool-1.part');
+    expect(await waitForPool(during + 1)).toBe(during + 1);
+    // The next writer takes that pair back rather than allocating one, and returns it too.
+    expect(await writeOne('pool-2.part')).toBe(during);
+    expect(await waitForPool(during + 1)).toBe(during + 1);
   });
 
   it('fails the stream when a write fails', async () => {
