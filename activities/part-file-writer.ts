@@ -20,12 +20,27 @@ const SLAB_BYTES = 2 * 1024 * 1024;
  */
 export const DIRECT_ALIGN = 4096;
 
+// The project's TypeScript libs (es2022, no DOM) do not declare WebAssembly; Node has it.
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+};
+
 /**
  * The two slabs, page-aligned so that O_DIRECT can write them. Buffer memory comes from
  * malloc (16-byte aligned); a WebAssembly memory is mapped by V8's page allocator, so its
  * first byte starts a page. Where WebAssembly is unavailable (--jitless) plain buffers do,
  * and a direct write that refuses their alignment falls back to the page cache.
  */
+function allocateSlabs(): [Buffer, Buffer] {
+  try {
+    const pages = (2 * SLAB_BYTES) / 65536;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    return [Buffer.from(memory.buffer, 0, SLAB_BYTES), Buffer.from(memory.buffer, SLAB_BYTES, SLAB_BYTES)];
+  } catch {
+    return [Buffer.allocUnsafeSlow(SLAB_BYTES), Buffer.allocUnsafeSlow(SLAB_BYTES)];
+  }
+}
+
 /**
  * Slab pairs of finished writers, reused by the next ones. A WebAssembly memory is freed only
  * when a full GC finds it unreachable, so one per file piled up: +50 MiB of resident set after
@@ -39,20 +54,6 @@ export function pooledSlabPairs(): number {
   return slabPool.length;
 }
 
-// The project's TypeScript libs (es2022, no DOM) do not declare WebAssembly; Node has it.
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
-};
-
-function allocateSlabs(): [Buffer, Buffer] {
-  try {
-    const pages = (2 * SLAB_BYTES) / 65536;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    return [Buffer.from(memory.buffer, 0, SLAB_BYTES), Buffer.from(memory.buffer, SLAB_BYTES, SLAB_BYTES)];
-  } catch {
-    return [Buffer.allocUnsafeSlow(SLAB_BYTES), Buffer.allocUnsafeSlow(SLAB_BYTES)];
-  }
-}
 /** A partly filled buffer is written once no bytes have come for this long (a stalled response). */
 const IDLE_WRITE_MS = 200;
 /** Written bytes between background flushes to disk (see PartFileWriter). */
@@ -60,7 +61,8 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The sink of a download: hashes the response's bytes in order and writes them at their
- * offset in the part file, {@link SLAB_BYTES} at a time, from two buffers (a pair reused from file to file).
+ * offset in the part file, {@link SLAB_BYTES} at a time, from two buffers (a pair reused
+ * from file to file, see slabPool).
  *
  * Each network chunk (64 KiB) is copied into the buffer being filled and let go at once.
  * Awaiting one write per chunk left the thread idle for a thread-pool round trip each time
