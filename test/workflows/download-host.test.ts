@@ -17,7 +17,7 @@ import { writeRandomFile } from '../fixtures/content';
 import { heartbeatBytes, listDir, putItem, sha1OfFile, waitFor } from '../support/download';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { testConfig } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
 
@@ -34,9 +34,9 @@ describe('downloadLibraryItem stays on the host that holds its part file', () =>
 
   beforeAll(async () => {
     target = await startTarget('simulator');
-    config = testConfig({ simulator: { url: target.url, username: 'user', password: 'pass' } });
-    config.timeouts.heartbeatTimeoutMs = 3000;
-    config.timeouts.keepAliveIntervalMs = 2000;
+    config = quickFailover(
+      testConfig({ simulator: { url: target.url, username: 'user', password: 'pass' } }),
+    );
     rest = restClient(target.url);
     dir = await mkdtemp(join(tmpdir(), 'clo-download-host-'));
     connection = await Connection.connect({ address: stackInfo().temporalAddress });

@@ -28,7 +28,7 @@ import {
 import { createTestLibrary, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { testConfig } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
 
@@ -63,9 +63,7 @@ describe('downloadLibraryItem survives a killed worker', () => {
       vcsim: { url: vcsim.url, username: 'user', password: 'pass', transferUrl: proxy.url },
       simulator: { url: simulator.url, username: 'user', password: 'pass' },
     });
-    // Quick failover: a killed worker's download is retried 3 s after its last heartbeat.
-    config.timeouts.heartbeatTimeoutMs = 3000;
-    config.timeouts.keepAliveIntervalMs = 2000;
+    quickFailover(config);
     dir = await mkdtemp(join(tmpdir(), 'clo-download-kill-'));
     connection = await Connection.connect({ address: stackInfo().temporalAddress });
     client = new Client({ connection, namespace: stackInfo().namespace });

@@ -21,7 +21,7 @@ import {
 } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { testConfig } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
 import type { CloConfig } from '../../temporal.config';
@@ -70,9 +70,7 @@ describe.each(['vcsim', 'simulator'] as const)(
       config = testConfig({
         target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
       });
-      // Quick failover: a killed worker's transfer is retried 3 s after its last heartbeat.
-      config.timeouts.heartbeatTimeoutMs = 3000;
-      config.timeouts.keepAliveIntervalMs = 2000;
+      quickFailover(config);
       rest = restClient(target.url);
       library = await createTestLibrary(rest, target.datastore);
       dir = await mkdtemp(join(tmpdir(), 'clo-kill-'));
@@ -194,8 +192,7 @@ describe('uploadLibraryItem relaying from another vCenter survives a killed work
       origin: { url: source.url, username: 'user', password: 'pass' },
       target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
     });
-    config.timeouts.heartbeatTimeoutMs = 3000;
-    config.timeouts.keepAliveIntervalMs = 2000;
+    quickFailover(config);
     sourceRest = restClient(source.url);
     targetRest = restClient(target.url);
     dir = await mkdtemp(join(tmpdir(), 'clo-relay-kill-'));
