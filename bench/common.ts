@@ -5,7 +5,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import {
   ensureTools,
   startTemporalDevServer,
@@ -70,6 +70,32 @@ export async function timedFsync(path: string): Promise<number> {
     await fh.close();
   }
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/**
+ * Seconds the last completed run of the activity `activityType` took in a finished workflow,
+ * from its ActivityTaskStarted to its ActivityTaskCompleted event: the transfer alone, without
+ * the saga's control-plane steps around it, which is what a timed curl compares with.
+ */
+export async function activitySeconds(handle: WorkflowHandle, activityType: string): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const scheduled = new Set<string>();
+  const started = new Map<string, number>();
+  let seconds: number | undefined;
+  for (const e of events) {
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === activityType) scheduled.add(id);
+    const s = e.activityTaskStartedEventAttributes;
+    if (s && scheduled.has(String(s.scheduledEventId)))
+      started.set(String(s.scheduledEventId), ms(e.eventTime));
+    const c = e.activityTaskCompletedEventAttributes;
+    const from = c ? started.get(String(c.scheduledEventId)) : undefined;
+    if (from !== undefined) seconds = (ms(e.eventTime) - from) / 1000;
+  }
+  if (seconds === undefined) throw new Error(`no completed ${activityType} activity in ${handle.workflowId}`);
+  return seconds;
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */

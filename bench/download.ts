@@ -8,7 +8,10 @@
  * The saga fsyncs each file before renaming it into place; curl does not, and on this VM
  * flushing 2 GiB to disk takes seconds. So curl is timed twice over: as it is, and with an
  * fsync of its output after it (what the saga's guarantee costs anyone), and the ratio is
- * printed against both. Every timed transfer starts from a settled machine (see settle()).
+ * printed against both. A second ratio compares curl with the transfer alone: the
+ * downloadFile activity from its start to its completion in the workflow history (GET,
+ * hash, fsync, rename), without the session's create, prepare and delete around it.
+ * Every timed transfer starts from a settled machine (see settle()).
  *
  *   BENCH_SIZE_MB   size of the file (default 2048)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
@@ -26,7 +29,16 @@ import { writeRandomFile } from '../test/fixtures/content';
 import { heartbeatBytes, putItem } from '../test/support/download';
 import { startThrottleProxy } from '../test/support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
-import { median, peakRssMiB, resetPeakRss, settle, startBenchStack, timedCurl, timedFsync } from './common';
+import {
+  activitySeconds,
+  median,
+  peakRssMiB,
+  resetPeakRss,
+  settle,
+  startBenchStack,
+  timedCurl,
+  timedFsync,
+} from './common';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -63,6 +75,7 @@ async function main(): Promise<void> {
   try {
     console.error(`writing a ${SIZE / MiB} MiB file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench-download');
+    const tiny = await writeRandomFile(join(dir, 'tiny.bin'), 1024 * 1024, 'bench-warm');
     for (const target of stack.targets) {
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
@@ -85,6 +98,21 @@ async function main(): Promise<void> {
       const itemId = await putItem(rest, lib, 'big', big.path, SIZE);
 
       const worker = await start('a');
+      // Warm the worker as a deployed one is warm: its first workflow compiles the workflow
+      // code (~0.3 s once per process), which is not what this bench compares.
+      const tinyId = await putItem(rest, lib, 'tiny', tiny.path, tiny.size);
+      await (
+        await startDownload(
+          client,
+          {
+            vcenter: 'bench',
+            library: { id: lib },
+            item: { id: tinyId },
+            destination: join(dir, `${target.name}-warm`),
+          },
+          { taskQueue: config.temporal.taskQueue, config },
+        )
+      ).result();
       const input = {
         vcenter: 'bench',
         library: { id: lib },
@@ -93,16 +121,17 @@ async function main(): Promise<void> {
       };
       let rssBefore = Infinity;
       let rssPeak = 0;
-      const saga = async (): Promise<number> => {
+      const saga = async (): Promise<{ seconds: number; transfer: number }> => {
         await settle();
         await resetPeakRss(worker.child.pid!);
         rssBefore = Math.min(rssBefore, await peakRssMiB(worker.child.pid!));
         const t0 = process.hrtime.bigint();
-        await (await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config })).result();
+        const handle = await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config });
+        await handle.result();
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         rssPeak = Math.max(rssPeak, await peakRssMiB(worker.child.pid!));
         await rm(input.destination, { recursive: true, force: true });
-        return seconds;
+        return { seconds, transfer: await activitySeconds(handle, 'downloadFile') };
       };
       const curlOnce = async () => {
         const out = join(dir, `${target.name}-curl.bin`);
@@ -110,14 +139,19 @@ async function main(): Promise<void> {
         await rm(out, { force: true });
         return timed;
       };
-      const rounds: Array<{ curl: number; durable: number; saga: number }> = [];
+      const rounds: Array<{ curl: number; durable: number; saga: number; transfer: number }> = [];
       for (let round = 0; round < ROUNDS; round++) {
         console.error(`${target.name}: round ${round + 1} of ${ROUNDS}...`);
         const curlFirst = round % 2 === 0;
         const c1 = curlFirst ? await curlOnce() : undefined;
-        const sagaSeconds = await saga();
+        const s = await saga();
         const c = c1 ?? (await curlOnce());
-        rounds.push({ curl: c.seconds, durable: c.seconds + c.fsyncSeconds, saga: sagaSeconds });
+        rounds.push({
+          curl: c.seconds,
+          durable: c.seconds + c.fsyncSeconds,
+          saga: s.seconds,
+          transfer: s.transfer,
+        });
       }
 
       console.error(`${target.name}: kill at 50% ...`);
@@ -159,6 +193,7 @@ async function main(): Promise<void> {
 
       const rate = (seconds: number) => SIZE / MiB / seconds;
       const ratios = rounds.map((r) => r.curl / r.saga);
+      const transferRatios = rounds.map((r) => r.curl / r.transfer);
       rows.push(
         [
           target.name.padEnd(10),
@@ -173,6 +208,11 @@ async function main(): Promise<void> {
           median(rounds.map((r) => r.durable / r.saga))
             .toFixed(2)
             .padStart(12),
+          median(transferRatios).toFixed(2).padStart(8),
+          transferRatios
+            .map((r) => r.toFixed(2))
+            .join(' ')
+            .padStart(16),
           `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(16),
           `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(
             26,
@@ -196,6 +236,8 @@ async function main(): Promise<void> {
       'ratio ',
       '  ratio/round   ',
       'ratio (sync)',
+      'transfer',
+      ' transfer/round ',
       'worker peak RSS ',
       '  re-fetched after kill   ',
     ].join(' | '),
