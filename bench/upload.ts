@@ -37,7 +37,11 @@ import { ContentLibraryClient } from '../activities/content-library';
 import { startUpload } from '../client/upload';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
-import { startWorkerProcess, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
+import {
+  startWorkerProcess,
+  WORKER_MALLOC_ARENA_MAX,
+  WORKER_NODE_OPTIONS,
+} from '../test/support/worker-process';
 import {
   activitySeconds,
   median,
@@ -193,7 +197,9 @@ async function main(): Promise<void> {
   console.log(
     `\nupload benchmark: ${SIZE / MiB} MiB file, ${ROUNDS} rounds per server (medians; each round's ratio after them)`,
   );
-  console.log(`worker: bin/clo worker, prebuilt workflow bundle, NODE_OPTIONS=${WORKER_NODE_OPTIONS}`);
+  console.log(
+    `worker: bin/clo worker, prebuilt workflow bundle, NODE_OPTIONS=${WORKER_NODE_OPTIONS} MALLOC_ARENA_MAX=${WORKER_MALLOC_ARENA_MAX}`,
+  );
   console.log(
     [
       'target    ',
@@ -201,6 +207,8 @@ async function main(): Promise<void> {
       '    saga    ',
       'ratio ',
       '  ratio/round   ',
+      'transfer',
+      ' transfer/round ',
       ' worker peak RSS  ',
       'tiny item',
     ].join(' | '),

