@@ -93,13 +93,16 @@ describe('simulator: session expiry', () => {
   });
 
   it('expires download sessions too, and bytes flowing on a GET keep one alive', async () => {
-    // The set-up (a 16 MiB upload, two sessions, a prepare) runs under a long timeout: on a loaded
+    // The set-up (a 48 MiB upload, two sessions, a prepare) runs under a long timeout: on a loaded
     // machine a pause of 400 ms between its steps happens, and expired the session before the property
     // under test began (a CI run failed so). The short timeout starts with the GET's first bytes.
     sim.setSessionIdleTimeout(60_000);
     try {
       const { client, itemId } = await fixture(sim);
-      const size = 16 << 20;
+      // Big enough that the server is still sending well past 2 × IDLE even when the kernel's
+      // socket buffers on both ends take ~10 MiB of it at once (at 16 MiB a CI run saw the server
+      // finish 292 ms after the first bytes, so no check came late enough).
+      const size = 48 << 20;
       await uploadFiles(client, itemId, { 'big.bin': Buffer.alloc(size, 3) });
       const idle = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
       const busy = ((await client.createDownloadSession(itemId)).body as { value: string }).value;
