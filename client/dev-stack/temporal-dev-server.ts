@@ -27,6 +27,22 @@ export interface StartTemporalOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * Dynamic config the dev server runs with. Its single history shard hands every new
+ * workflow and activity task to matching through one transfer-queue reader (timers
+ * through one timer-queue reader), and each reader polls at most 20 times a second by
+ * default. A saga's steps follow each other within milliseconds, so each waited for the
+ * reader's next turn: ~40 ms between "scheduled" and "started" for most workflow and
+ * activity tasks in the history, ~200 ms of a tiny upload's ~370 ms end to end (2–4 ms
+ * each, ~180 ms end to end, with these). A production cluster spreads workflows over many
+ * shards and is tuned by its operators; this is only for the stack `clo dev`, the tests and
+ * the benchmarks start.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+};
+
 export interface RunningTemporal {
   address: string;
   namespace: string;
@@ -52,6 +68,10 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     ...(namespace !== 'default' ? ['--namespace', namespace] : []),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${value}`,
+    ]),
     ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
       `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
