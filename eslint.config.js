@@ -6,7 +6,19 @@ const importX = require('eslint-plugin-import-x');
 const { builtinModules } = require('node:module');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'bin/**', '*.js'] },
+  // The generated and the git-ignored (scratch, the dev stack's state) are not ours to lint.
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      '.scratch/**',
+      '.clo/**',
+      'test-artifacts/**',
+      'bin/**',
+      '*.js',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
