@@ -2,11 +2,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import type { Target } from './targets';
 
 export { failureOf } from './failures';
+import { waitFor } from './polling';
+
+export { heartbeatBytes, waitFor } from './polling';
 
 /** SHA-1 of a file, streamed. */
 export async function sha1OfFile(path: string): Promise<string> {
@@ -30,34 +32,6 @@ export async function downloadSessionCreates(target: Target, rest: ContentLibrar
   return target.sim
     ? target.sim.stats.calls('downloadsession.create')
     : (await liveDownloadSessions(rest)).length;
-}
-
-/** Polls `check` every 50 ms until it holds. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Bytes the pending download of `name` has reported in its heartbeat (0 when none is pending). */
-export async function heartbeatBytes(client: Client, handle: WorkflowHandle, name: string): Promise<number> {
-  const { raw } = await handle.describe();
-  for (const pending of raw.pendingActivities ?? []) {
-    const payload = pending.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{
-      name?: string;
-      bytesSent?: number;
-    }>(payload);
-    if (detail.name === name) return detail.bytesSent ?? 0;
-  }
-  return 0;
 }
 
 /**

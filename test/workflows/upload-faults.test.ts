@@ -15,6 +15,7 @@ import { createTestLibrary, readItemBack, restClient } from '../support/library'
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { failureOf } from '../support/failures';
+import { waitFor } from '../support/polling';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
 describe('uploadLibraryItem failure paths on the simulator', () => {
@@ -57,14 +58,6 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
   const itemNamed = async (name: string) => rest.findLibraryItems({ library_id: library.id, name });
   const sessionsOf = (itemId: string) =>
     target.sim!.stats.sessions().filter((s) => s.library_item_id === itemId && s.kind === 'update');
-  const waitFor = async (what: string, check: () => boolean | Promise<boolean>, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
   it('retries a PUT whose connection is reset midway and completes, resending only that file', async () => {
     const file = await writeRandomFile(join(dir, 'reset.iso'), 4 * 1024 * 1024, 'reset');
     target.sim!.faults.resetTransfer({ direction: 'put', afterBytes: 1024 * 1024, fileName: 'reset.iso' });

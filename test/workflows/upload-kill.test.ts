@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import { startUpload } from '../../client/upload';
 import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
@@ -19,6 +19,7 @@ import {
   seedItem,
   updateSessionStates,
 } from '../support/library';
+import { heartbeatBytes, waitFor } from '../support/polling';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -27,29 +28,6 @@ import { stackInfo } from '../stack/stack-info';
 import type { CloConfig } from '../../temporal.config';
 
 const BIG = 300 * 1024 * 1024;
-
-/** Bytes the pending transfer of `name` has reported in its heartbeat. */
-async function heartbeatBytes(client: Client, handle: WorkflowHandle, name: string): Promise<number> {
-  const { raw } = await handle.describe();
-  for (const pending of raw.pendingActivities ?? []) {
-    const payload = pending.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    const detail = client.options.loadedDataConverter.payloadConverter.fromPayload<{
-      name?: string;
-      bytesSent?: number;
-    }>(payload);
-    if (detail.name === name) return detail.bytesSent ?? 0;
-  }
-  return 0;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each(['vcsim', 'simulator'] as const)(
   'uploadLibraryItem survives a killed worker on %s',
@@ -117,6 +95,7 @@ describe.each(['vcsim', 'simulator'] as const)(
       await waitFor(
         'a third of the big disk to be sent',
         async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3,
+        120_000,
       );
       await first.kill();
       await worker('second');
@@ -159,6 +138,7 @@ describe.each(['vcsim', 'simulator'] as const)(
         await waitFor(
           `${operation} to be in flight`,
           () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls,
+          120_000,
         );
         await first.kill();
         await worker('second');
@@ -231,6 +211,7 @@ describe('uploadLibraryItem relaying from another vCenter survives a killed work
     await waitFor(
       'a third of big.bin to be relayed',
       async () => (await heartbeatBytes(client, handle, 'big.bin')) > BIG / 3,
+      120_000,
     );
     const openedBeforeKill = source
       .sim!.stats.sessions()
