@@ -6,7 +6,10 @@ import type { ContentLibrarySimulator } from './index';
 import type { RawClient, UpdateFileInfo } from './helpers';
 import { expectVapiError, fixture, sleep, streamingPut, uploadFiles, writeChunk } from './helpers';
 
-const IDLE = 400;
+// Long enough that a pause of a few hundred milliseconds on a loaded CI machine (two cores,
+// Jest workers beside the servers) does not expire a session a test still needs; at 400 ms the
+// margins were 150–300 ms.
+const IDLE = 1000;
 
 describe('simulator: session expiry', () => {
   let sim: ContentLibrarySimulator;
@@ -26,11 +29,11 @@ describe('simulator: session expiry', () => {
   it('deletes an update session after the idle timeout; get/list do not count as activity', async () => {
     const { client, sessionId, itemId } = await session();
     const started = Date.now();
-    while (Date.now() - started < IDLE - 150) {
+    while (Date.now() - started < IDLE / 2) {
       expect(await state(client, sessionId)).toBe(200);
       await sleep(50);
     }
-    await sleep(300);
+    await sleep(started + IDLE + 300 - Date.now());
     expectVapiError(await client.getUpdateSession(sessionId), 404, 'not_found', 'SESSION_NOT_FOUND');
     expect(sim.stats.sessions().find((s) => s.id === sessionId)).toMatchObject({
       ended: 'expired',
@@ -61,7 +64,7 @@ describe('simulator: session expiry', () => {
     const { req, done } = streamingPut(uri, client.token ?? '', 12 * 1024);
     for (let i = 0; i < 12; i++) {
       await writeChunk(req, Buffer.alloc(1024, i));
-      await sleep(IDLE / 4); // 12 x 100 ms = 3 idle timeouts
+      await sleep(IDLE / 4); // 12 x IDLE / 4 = 3 idle timeouts
     }
     req.end();
     expect((await done).status).toBe(200);
@@ -130,10 +133,10 @@ describe('simulator: session expiry', () => {
                   started = Date.now();
                 }
                 n += c.length;
-                // Read ~512 KiB per 40 ms: the transfer lasts well beyond the idle timeout.
+                // Read ~512 KiB per 60 ms (~5.7 s for 48 MiB): the transfer lasts well beyond the idle timeout.
                 if (n % (512 * 1024) < c.length) {
                   res.pause();
-                  setTimeout(() => res.resume(), 40);
+                  setTimeout(() => res.resume(), 60);
                 }
               });
               res.on('end', () => resolve(n));
