@@ -29,7 +29,12 @@ import {
   type SourcePlan,
 } from './sources';
 import { unsafeNameReason } from './sources/names';
-import type { FileTransferResult, TransferHeartbeat } from './upload-file';
+import {
+  fileOnServer,
+  HEARTBEAT_EVERY_MS,
+  type FileTransferResult,
+  type TransferHeartbeat,
+} from './upload-file';
 import type { VCenterClients } from './vcenter-clients';
 
 /** A relay's heartbeat: the transfer's progress plus the source download session, for the next attempt to clean up. */
@@ -37,7 +42,6 @@ export interface RelayHeartbeat extends TransferHeartbeat {
   downloadSessionId?: string;
 }
 
-const HEARTBEAT_EVERY_MS = 1000;
 /** Download sessions expire after minutes without a call; a keep-alive a minute keeps one alive through any transfer. */
 const KEEP_ALIVE_EVERY_MS = 60_000;
 
@@ -115,19 +119,6 @@ export async function planLibraryItemSource(
     files,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
-}
-
-async function fileOnServer(
-  client: ContentLibraryClient,
-  sessionId: string,
-  name: string,
-): Promise<UpdateSessionFileInfo | undefined> {
-  try {
-    return (await client.listUpdateSessionFiles(sessionId)).find((f) => f.name === name);
-  } catch (err) {
-    if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
-    throw err;
-  }
 }
 
 /** Deletes a download session; one already gone is fine. */

@@ -38,9 +38,11 @@ export interface TransferHeartbeat {
   attempt: number;
 }
 
-const HEARTBEAT_EVERY_MS = 1000;
+/** How often a transfer reports its bytes in a heartbeat. */
+export const HEARTBEAT_EVERY_MS = 1000;
 
-async function fileOnServer(
+/** The session's entry for file `name`, if any; a session the server no longer knows is `SessionGone`. */
+export async function fileOnServer(
   client: ContentLibraryClient,
   sessionId: string,
   name: string,
