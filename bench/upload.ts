@@ -26,7 +26,7 @@
  * the per-round ratios is the figure (every round is printed too).
  *
  *   BENCH_SIZE_MB   size of the big file (default 2048)
- *   BENCH_ROUNDS    curl/saga pairs per server (default 3)
+ *   BENCH_ROUNDS    curl/saga pairs per server (default 5: single rounds here range 0.6–1.4)
  *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
  *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
@@ -54,7 +54,7 @@ import {
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MiB = 1024 * 1024;
 
 /** The baseline: one `curl -T` of the file to a fresh upload endpoint of the same server; its copy is then deleted. */
