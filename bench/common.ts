@@ -156,3 +156,22 @@ export async function startBenchStack(prefix: string): Promise<BenchStack> {
     },
   };
 }
+
+/** Width of a column listing one ratio per round ("0.92 0.78 …"), at least its header's 16. */
+function roundsWidth(rounds: number): number {
+  return Math.max(16, rounds * 5 - 1);
+}
+
+/** The per-round ratios of one server, two decimals each, as a cell of a column of `rounds`. */
+export function roundsCell(values: number[], rounds: number): string {
+  return values
+    .map((v) => v.toFixed(2))
+    .join(' ')
+    .padStart(roundsWidth(rounds));
+}
+
+/** The header of such a column, centred. */
+export function roundsHeader(title: string, rounds: number): string {
+  const width = roundsWidth(rounds);
+  return title.padStart(Math.floor((width + title.length) / 2)).padEnd(width);
+}

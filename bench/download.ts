@@ -32,6 +32,8 @@ import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-p
 import {
   activitySeconds,
   median,
+  roundsCell,
+  roundsHeader,
   peakRssMiB,
   resetPeakRss,
   settle,
@@ -157,7 +159,8 @@ async function main(): Promise<void> {
       console.error(`${target.name}: kill at 50% ...`);
       // Slowed so the kill lands mid-file: the simulator paces its own sends (no bytes
       // lost in a proxy's buffers); vcsim cannot, so its transfers go through a throttle.
-      const slowRate = Math.max(SIZE / 8, 16 * MiB);
+      // ~8 s per file whatever BENCH_SIZE_MB, so several heartbeats (one a second) come before 50%.
+      const slowRate = Math.max(SIZE / 8, 256 * 1024);
       const proxy = target.name === 'vcsim' ? await startThrottleProxy(target.url, slowRate) : undefined;
       const paced =
         target.name === 'simulator' ? sim.faults.limitRate({ bytesPerSecond: slowRate }) : undefined;
@@ -172,8 +175,14 @@ async function main(): Promise<void> {
       workers.push(slow);
       const killInput = { ...input, destination: join(dir, `${target.name}-kill`) };
       const handle = await startDownload(client, killInput, { taskQueue: config.temporal.taskQueue, config });
-      while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2)
+      while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2) {
+        if ((await handle.describe()).status.name !== 'RUNNING') {
+          throw new Error(
+            `the download to kill at 50% ended first: ${(await handle.describe()).status.name}`,
+          );
+        }
         await new Promise((r) => setTimeout(r, 50));
+      }
       await slow.kill();
       paced?.clear();
       await proxy?.close();
@@ -201,18 +210,12 @@ async function main(): Promise<void> {
           `${median(rounds.map((r) => rate(r.durable))).toFixed(0)} MiB/s`.padStart(14),
           `${median(rounds.map((r) => rate(r.saga))).toFixed(0)} MiB/s`.padStart(12),
           median(ratios).toFixed(2).padStart(6),
-          ratios
-            .map((r) => r.toFixed(2))
-            .join(' ')
-            .padStart(16),
+          roundsCell(ratios, ROUNDS),
           median(rounds.map((r) => r.durable / r.saga))
             .toFixed(2)
             .padStart(12),
           median(transferRatios).toFixed(2).padStart(8),
-          transferRatios
-            .map((r) => r.toFixed(2))
-            .join(' ')
-            .padStart(16),
+          roundsCell(transferRatios, ROUNDS),
           `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(16),
           `${(refetched / MiB).toFixed(1)} MiB (${((refetched / SIZE) * 100).toFixed(2)}%)${file.resumed ? ' resumed' : ' restarted'}`.padStart(
             26,
@@ -234,10 +237,10 @@ async function main(): Promise<void> {
       ' curl + fsync ',
       '    saga    ',
       'ratio ',
-      '  ratio/round   ',
+      roundsHeader('ratio/round', ROUNDS),
       'ratio (sync)',
       'transfer',
-      ' transfer/round ',
+      roundsHeader('transfer/round', ROUNDS),
       'worker peak RSS ',
       '  re-fetched after kill   ',
     ].join(' | '),

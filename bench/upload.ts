@@ -45,6 +45,8 @@ import {
 import {
   activitySeconds,
   median,
+  roundsCell,
+  roundsHeader,
   peakRssMiB,
   resetPeakRss,
   settle,
@@ -162,15 +164,9 @@ async function main(): Promise<void> {
             `${median(rounds.map((r) => rate(r.curl))).toFixed(0)} MiB/s`.padStart(12),
             `${median(rounds.map((r) => rate(r.saga))).toFixed(0)} MiB/s`.padStart(12),
             median(ratios).toFixed(2).padStart(6),
-            ratios
-              .map((r) => r.toFixed(2))
-              .join(' ')
-              .padStart(16),
+            roundsCell(ratios, ROUNDS),
             median(transferRatios).toFixed(2).padStart(8),
-            transferRatios
-              .map((r) => r.toFixed(2))
-              .join(' ')
-              .padStart(16),
+            roundsCell(transferRatios, ROUNDS),
             `${rssBefore.toFixed(0)} → ${rssPeak.toFixed(0)} MiB`.padStart(18),
             `${median(tinyTimes).toFixed(0)} ms`.padStart(9),
           ].join(' | '),
@@ -194,9 +190,9 @@ async function main(): Promise<void> {
       '  curl -T   ',
       '    saga    ',
       'ratio ',
-      '  ratio/round   ',
+      roundsHeader('ratio/round', ROUNDS),
       'transfer',
-      ' transfer/round ',
+      roundsHeader('transfer/round', ROUNDS),
       ' worker peak RSS  ',
       'tiny item',
     ].join(' | '),
