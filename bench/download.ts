@@ -176,11 +176,9 @@ async function main(): Promise<void> {
       const killInput = { ...input, destination: join(dir, `${target.name}-kill`) };
       const handle = await startDownload(client, killInput, { taskQueue: config.temporal.taskQueue, config });
       while ((await heartbeatBytes(client, handle, 'big.bin')) < SIZE / 2) {
-        if ((await handle.describe()).status.name !== 'RUNNING') {
-          throw new Error(
-            `the download to kill at 50% ended first: ${(await handle.describe()).status.name}`,
-          );
-        }
+        const { status } = await handle.describe();
+        if (status.name !== 'RUNNING')
+          throw new Error(`the download to kill at 50% ended first: ${status.name}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       await slow.kill();

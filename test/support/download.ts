@@ -3,11 +3,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { ContentLibraryClient } from '../../activities/content-library';
+import { waitFor } from './polling';
 import type { Target } from './targets';
 
 export { failureOf } from './failures';
-import { waitFor } from './polling';
-
 export { heartbeatBytes, waitFor } from './polling';
 
 /** SHA-1 of a file, streamed. */
