@@ -26,7 +26,8 @@ import { ContentLibraryClient } from '../activities/content-library';
 import { startDownload } from '../client/download';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
-import { heartbeatBytes, putItem } from '../test/support/download';
+import { putItem } from '../test/support/download';
+import { heartbeatBytes } from '../test/support/polling';
 import { startThrottleProxy } from '../test/support/throttle-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import {

@@ -7,7 +7,6 @@ import { waitFor } from './polling';
 import type { Target } from './targets';
 
 export { failureOf } from './failures';
-export { heartbeatBytes, waitFor } from './polling';
 
 /** SHA-1 of a file, streamed. */
 export async function sha1OfFile(path: string): Promise<string> {

@@ -17,14 +17,8 @@ import type { ContentLibraryClient } from '../../activities/content-library';
 import { startDownload } from '../../client/download';
 import type { CloConfig } from '../../temporal.config';
 import { writeRandomFile, type ExpectedFile } from '../fixtures/content';
-import {
-  heartbeatBytes,
-  listDir,
-  liveDownloadSessions,
-  putItem,
-  sha1OfFile,
-  waitFor,
-} from '../support/download';
+import { listDir, liveDownloadSessions, putItem, sha1OfFile } from '../support/download';
+import { heartbeatBytes, waitFor } from '../support/polling';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
