@@ -74,8 +74,16 @@ export interface ContentLibraryClientOptions {
   password: string;
   /** Certificate verification for the API and for transfer endpoints without their own thumbprint. @default full verification against Node's roots */
   tls?: TlsOptions;
-  /** Dispatcher to use instead of creating one; the caller owns it and `close()` leaves it open. */
+  /**
+   * Dispatcher for control-plane calls (and, unless `transferAgent` is given, for transfers too)
+   * instead of creating one; the caller owns it and `close()` leaves it open.
+   */
   agent?: Dispatcher;
+  /**
+   * Dispatcher for transfers (the PUT and GET of file bytes) instead of creating one; the caller
+   * owns it. @default `agent` when that is given, else a pool of its own ({@link TRANSFER_CONNECTIONS})
+   */
+  transferAgent?: Dispatcher;
   /** Where per-call debug lines go. @default none */
   logger?: ContentLibraryLogger;
   /** Limit for receiving headers and between body chunks of a control-plane call. @default 60000 */
@@ -95,6 +103,16 @@ export interface ContentLibraryClientOptions {
    */
   transferOrigin?: string;
 }
+
+/**
+ * Connections per origin of the transfer pool. Transfers get a pool of their own so that a
+ * control call (login, keep_alive, a list) never queues behind them: a full pool of stalled
+ * multi-gigabyte PUTs would otherwise hold a saga's keep-alive until its session expired. A
+ * worker process runs at most 16 transfer activities (two Workers of 8 slots), and a relay
+ * between two items of one vCenter holds a GET and a PUT at once: 32 never makes a transfer
+ * wait for another's connection.
+ */
+export const TRANSFER_CONNECTIONS = 32;
 
 /** Spec of {@link ContentLibraryClient.createLibrary}: a local library on one datastore. */
 export interface CreateLibrarySpec {
@@ -256,6 +274,8 @@ export class ContentLibraryClient {
   private readonly basePath: string;
   private readonly agent: Dispatcher;
   private readonly ownsAgent: boolean;
+  private readonly transferAgent: Dispatcher;
+  private readonly ownsTransferAgent: boolean;
   private readonly pinnedAgents = new Map<string, Agent>();
   private readonly username: string;
   private readonly password: string;
@@ -278,6 +298,11 @@ export class ContentLibraryClient {
     this.password = options.password;
     this.ownsAgent = options.agent === undefined;
     this.agent = options.agent ?? createAgent(options.tls);
+    this.ownsTransferAgent = options.transferAgent === undefined && options.agent === undefined;
+    this.transferAgent =
+      options.transferAgent ??
+      options.agent ??
+      createAgent(options.tls, { connections: TRANSFER_CONNECTIONS });
     if (options.logger) this.logger = options.logger;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.transferIdleTimeoutMs = options.transferIdleTimeoutMs ?? 300_000;
@@ -291,6 +316,7 @@ export class ContentLibraryClient {
     const agents: Array<Promise<void>> = [...this.pinnedAgents.values()].map((a) => a.close());
     this.pinnedAgents.clear();
     if (this.ownsAgent) agents.push(this.agent.close());
+    if (this.ownsTransferAgent) agents.push(this.transferAgent.close());
     await Promise.all(agents);
   }
 
@@ -1055,9 +1081,9 @@ export class ContentLibraryClient {
     return u.toString();
   }
 
-  /** Dispatcher for an endpoint: a pinned one when the endpoint names a thumbprint (pinning replaces other validation, as the API defines). */
+  /** Dispatcher for an endpoint: the transfer pool, or a pinned one when the endpoint names a thumbprint (pinning replaces other validation, as the API defines). */
   private dispatcherFor(thumbprint: string | undefined, operation: string): Dispatcher {
-    if (!thumbprint) return this.agent;
+    if (!thumbprint) return this.transferAgent;
     let key: string;
     try {
       key = normalizeThumbprint(thumbprint);

@@ -115,11 +115,14 @@ export function buildConnect(
   return ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: true };
 }
 
+/** Connections per origin of an {@link createAgent} agent unless told otherwise: the control-plane pool's size. */
+export const DEFAULT_CONNECTIONS = 16;
+
 /** Options for {@link createAgent} besides TLS. */
 export interface AgentOptions {
   /** How long an idle keep-alive connection is kept. @default 30000 */
   keepAliveTimeoutMs?: number;
-  /** Concurrent connections per origin. @default 16 */
+  /** Concurrent connections per origin. @default {@link DEFAULT_CONNECTIONS} */
   connections?: number;
 }
 
@@ -128,6 +131,6 @@ export function createAgent(tls: TlsOptions = {}, options: AgentOptions = {}): A
   return new Agent({
     connect: buildConnect(tls),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    connections: options.connections ?? 16,
+    connections: options.connections ?? DEFAULT_CONNECTIONS,
   });
 }
