@@ -96,6 +96,20 @@ export const TimeoutsConfig = z.object({
 });
 export type TimeoutsConfig = z.infer<typeof TimeoutsConfig>;
 
+/**
+ * A Worker Deployment's name, as the server accepts it: no '.' or ':' (its version strings use
+ * them as delimiters) and no leading '__' (reserved).
+ */
+export const DeploymentName = z.string().regex(/^(?!__)[^\s.:]{1,255}$/, {
+  message: "expected a name of up to 255 characters without spaces, '.' or ':' (e.g. content-library)",
+});
+
+/** A build id: what distinguishes one deploy of the workflow code from the next. */
+export const BuildId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, {
+  message:
+    "expected letters, digits, '.', '_', '+' or '-', starting with a letter or digit (e.g. a git commit or 1.4.2)",
+});
+
 export const WorkerConfig = z.object({
   /**
    * Names this worker's host queue (`<taskQueue>@<hostId>`), where downloads run so that a
@@ -114,6 +128,19 @@ export const WorkerConfig = z.object({
    * off for a destination where direct I/O is slow, such as some NFS mounts. @default true
    */
   directIo: Bool.default(true),
+  /**
+   * The Worker Deployment this worker's version belongs to (docs/deploy.md). Used only with
+   * `buildId`. @default the task queue's name
+   */
+  deploymentName: DeploymentName.optional(),
+  /**
+   * Makes the worker versioned: it polls as version `<deploymentName>.<buildId>` and gets only
+   * the tasks the server routes to that version (new workflows once it is set current, and the
+   * pinned ones that started on it). Unset, the worker is unversioned, as before: it gets every
+   * task of its queues, and no `clo deployment set-current` is needed (clo dev, the demo, tests).
+   * @default unset (unversioned)
+   */
+  buildId: BuildId.optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
@@ -140,6 +167,8 @@ const ENV: Record<string, string> = {
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
   'worker.hostId': 'CLO_HOST_ID',
   'worker.directIo': 'CLO_DIRECT_IO',
+  'worker.deploymentName': 'CLO_DEPLOYMENT_NAME',
+  'worker.buildId': 'CLO_BUILD_ID',
 };
 
 /** `CLO_VCENTER_<NAME>_<FIELD>` variables; NAME is the connection's name in upper case. */
@@ -258,6 +287,21 @@ export function getVCenter(config: CloConfig, name: string): VCenterConfig {
     );
   }
   return vc;
+}
+
+/**
+ * The Worker Deployment a worker on `taskQueue` belongs to: `worker.deploymentName`, or the task
+ * queue's name. A ConfigError when that default is not a valid deployment name.
+ */
+export function deploymentNameFor(config: CloConfig, taskQueue = config.temporal.taskQueue): string {
+  if (config.worker.deploymentName) return config.worker.deploymentName;
+  if (!DeploymentName.safeParse(taskQueue).success) {
+    throw new ConfigError(
+      `CLO_DEPLOYMENT_NAME: the deployment name defaults to the task queue "${taskQueue}", which is not a valid one; ` +
+        "set CLO_DEPLOYMENT_NAME (or --deployment-name) to a name without spaces, '.' or ':'",
+    );
+  }
+  return taskQueue;
 }
 
 /**

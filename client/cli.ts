@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../temporal.config';
 import { registerDemo } from './commands/demo';
+import { registerDeployment } from './commands/deployment';
 import { registerDev } from './commands/dev';
 import { registerDownload } from './commands/download';
 import { registerUpload } from './commands/upload';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerUpload(program);
   registerDownload(program);
   registerWorker(program);
+  registerDeployment(program);
   registerStatus(program);
   registerList(program);
   registerCancel(program);

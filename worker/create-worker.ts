@@ -17,6 +17,7 @@ import { VCenterClients } from '../activities/vcenter-clients';
 import { withActivityContext } from '../activities/logger';
 import type { ContentLibraryLogger } from '../activities/content-library';
 import { temporalConnectionOptions, type CloConfig } from '../temporal.config';
+import { workerDeploymentOptionsFor } from './versioning';
 
 /** Options for {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -54,6 +55,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const taskQueue = opts.taskQueue ?? config.temporal.taskQueue;
   const hostTaskQueue = hostTaskQueueFor(taskQueue, config.worker.hostId);
+  // All three Workers poll as one version (with a build id set): a pinned saga's downloads and
+  // keep-alives must reach the build it started on, like its workflow tasks (worker/versioning.ts).
+  const deploymentOptions = workerDeploymentOptionsFor(config, taskQueue);
+  const versioning = deploymentOptions ? { workerDeploymentOptions: deploymentOptions } : {};
   const activities = createActivities({
     vcenters,
     temporal,
@@ -72,6 +77,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     namespace: config.temporal.namespace,
     taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...versioning,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
@@ -86,6 +92,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     namespace: config.temporal.namespace,
     taskQueue: hostTaskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...versioning,
     activities,
     ...activityOptions,
   });

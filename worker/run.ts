@@ -4,11 +4,12 @@
  * signal handlers itself (`shutdownSignals`); we only wait for `run()` to return.
  */
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig } from '../temporal.config';
+import { ConfigError, loadConfig } from '../temporal.config';
 import { createLogger } from '../activities/logger';
 import { createWorker } from './create-worker';
 import { installRuntime } from './runtime';
 import { resolveWorkflowBundle } from './workflow-bundle';
+import { workerDeploymentOptionsFor } from './versioning';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
@@ -16,6 +17,10 @@ export interface RunWorkerOptions {
   metricsAddress?: string;
   /** A prebuilt workflow bundle (`npm run build:workflows`); see resolveWorkflowBundle for the default. */
   workflowBundle?: string;
+  /** Overrides `worker.buildId` (CLO_BUILD_ID): run as a version of the Worker Deployment. */
+  buildId?: string;
+  /** Overrides `worker.deploymentName` (CLO_DEPLOYMENT_NAME). */
+  deploymentName?: string;
 }
 
 export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
@@ -36,6 +41,13 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   // the mark-compacts to a few per GiB. V8 reads it at every GC, so setting it here works.
   setFlagsFromString('--heap-growing-percent=50');
   const config = loadConfig();
+  if (opts.buildId) config.worker.buildId = opts.buildId;
+  if (opts.deploymentName) config.worker.deploymentName = opts.deploymentName;
+  // A deployment name alone would be silently ignored: only a build id makes a worker versioned.
+  if (opts.deploymentName && !config.worker.buildId) {
+    throw new ConfigError('--deployment-name: give --build-id too (or set CLO_BUILD_ID)');
+  }
+  const deployment = workerDeploymentOptionsFor(config, opts.taskQueue ?? config.temporal.taskQueue);
   const logger = createLogger('worker');
   installRuntime({
     logger: logger.child({ component: 'temporal-sdk' }),
@@ -55,6 +67,8 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
       namespace: config.temporal.namespace,
       address: config.temporal.address,
       workflowBundle: bundle ?? 'bundled at start-up',
+      // Unversioned unless a build id is set; then it gets only what the server routes to it.
+      deploymentVersion: deployment ? deployment.version : 'unversioned',
     },
     'worker started',
   );

@@ -1,6 +1,30 @@
 import type { Command } from 'commander';
+import { BuildId, DeploymentName } from '../../temporal.config';
 import { runWorker } from '../../worker/run';
 import { InvalidInputError } from '../errors';
+
+interface WorkerFlags {
+  taskQueue?: string;
+  metrics?: string;
+  workflowBundle?: string;
+  buildId?: string;
+  deploymentName?: string;
+}
+
+/** Checks the flags that need more than commander does; an InvalidInputError names the flag. */
+export function checkWorkerFlags(opts: WorkerFlags): void {
+  if (opts.metrics !== undefined && !/^[^\s:]+:\d+$/.test(opts.metrics)) {
+    throw new InvalidInputError(`--metrics: expected host:port, e.g. 127.0.0.1:9464 (got "${opts.metrics}")`);
+  }
+  const bad = (flag: string, value: string, schema: typeof BuildId) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new InvalidInputError(`${flag}: ${parsed.error.issues[0]?.message} (got "${value}")`);
+    }
+  };
+  if (opts.buildId !== undefined) bad('--build-id', opts.buildId, BuildId);
+  if (opts.deploymentName !== undefined) bad('--deployment-name', opts.deploymentName, DeploymentName);
+}
 
 /** `clo worker`: poll the configured task queue until SIGINT/SIGTERM. */
 export function registerWorker(program: Command): void {
@@ -16,16 +40,22 @@ export function registerWorker(program: Command): void {
       '--workflow-bundle <path>',
       'prebuilt workflow bundle from `npm run build:workflows` (overrides CLO_WORKFLOW_BUNDLE)',
     )
-    .action(async (opts: { taskQueue?: string; metrics?: string; workflowBundle?: string }) => {
-      if (opts.metrics !== undefined && !/^[^\s:]+:\d+$/.test(opts.metrics)) {
-        throw new InvalidInputError(
-          `--metrics: expected host:port, e.g. 127.0.0.1:9464 (got "${opts.metrics}")`,
-        );
-      }
+    .option(
+      '--build-id <id>',
+      'run as this version of the Worker Deployment (overrides CLO_BUILD_ID; see docs/deploy.md); unversioned without it',
+    )
+    .option(
+      '--deployment-name <name>',
+      'the Worker Deployment of --build-id (overrides CLO_DEPLOYMENT_NAME; default: the task queue)',
+    )
+    .action(async (opts: WorkerFlags) => {
+      checkWorkerFlags(opts);
       await runWorker({
         ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
         ...(opts.metrics ? { metricsAddress: opts.metrics } : {}),
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
+        ...(opts.buildId ? { buildId: opts.buildId } : {}),
+        ...(opts.deploymentName ? { deploymentName: opts.deploymentName } : {}),
       });
     });
 }

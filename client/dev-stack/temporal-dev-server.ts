@@ -41,6 +41,13 @@ export interface StartTemporalOptions {
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
+  // Worker Deployment Versioning (docs/deploy.md) needs no switch on this server (1.29), but a
+  // version that stopped being current is re-checked for open pinned workflows every 3 min, and
+  // reported DRAINED only 3 min after it was last current (a margin for visibility's lag). The
+  // dev server's SQLite visibility has no lag worth 3 min: `clo deployment describe` shows a
+  // version drained within seconds here (values in seconds).
+  'matching.wv.VersionDrainageStatusRefreshInterval': 2,
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod': 5,
 };
 
 export interface RunningTemporal {
