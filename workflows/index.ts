@@ -1,5 +1,6 @@
 /** The one entry the worker bundles: one file per workflow. */
-import { setWorkflowOptions } from '@temporalio/workflow';
+import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import type { VersioningBehavior } from '@temporalio/common';
 import { downloadLibraryItem } from './download-library-item';
 import { reapOrphanSessions } from './reap-orphan-sessions';
 import { smokeWorkflow } from './smoke';
@@ -13,16 +14,20 @@ export * from './download-library-item';
 export * from './sync-library';
 
 // Worker Deployment Versioning (docs/deploy.md); these apply only on a versioned worker
-// (`clo worker --build-id`), an unversioned one ignores them.
+// (`clo worker --build-id`). The server refuses a behaviour from an unversioned worker
+// ("versioning behavior cannot be specified without deployment options"), so each is
+// given only when the workflow task runs on a deployment version.
+const when = (versioningBehavior: VersioningBehavior) => () =>
+  workflowInfo().currentDeploymentVersion ? { versioningBehavior } : {};
 //
 // The transfer sagas run for hours and their histories hold the order of every command:
 // replayed on new code they would fail on any reordering. PINNED keeps each run on the build
 // it started on until it ends; the old build keeps serving it while new runs start on the new.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, uploadLibraryItem);
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, downloadLibraryItem);
+setWorkflowOptions(when('PINNED'), uploadLibraryItem);
+setWorkflowOptions(when('PINNED'), downloadLibraryItem);
 // The sync continues-as-new after each batch and the reaper and the smoke workflow are short:
 // they move to the new build at their next workflow task, so an old build drains quickly. A
 // change to their code must replay their running histories: guard it with patched().
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, syncLibrary);
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, reapOrphanSessions);
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, smokeWorkflow);
+setWorkflowOptions(when('AUTO_UPGRADE'), syncLibrary);
+setWorkflowOptions(when('AUTO_UPGRADE'), reapOrphanSessions);
+setWorkflowOptions(when('AUTO_UPGRADE'), smokeWorkflow);
