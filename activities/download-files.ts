@@ -9,12 +9,13 @@
  * honours Range (told by the response, never assumed); when it does not (vcsim), the
  * file starts over. After the last byte: fsync, compare with the server's size and
  * checksum, rename into place. Memory stays at a few chunks whatever the file's size.
+ * A file already at the name that is the server's (a retry after the rename, a re-run) is
+ * kept and nothing fetched; see ./existing-file.
  */
-import { constants, createReadStream, type Stats } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import {
   access,
   link,
-  lstat,
   mkdir,
   open,
   realpath,
@@ -34,15 +35,23 @@ import { selectFiles, type DownloadedFile, type ServerChecksum } from '../workfl
 import {
   errorFromTransport,
   isContentLibraryError,
-  type ChecksumInfo,
   type ContentLibraryClient,
   type DownloadSessionFileInfo,
   type TransferEndpoint,
 } from './content-library';
 import { assertSafeFileNames } from './download-sessions';
+import {
+  fileExists,
+  filesInPlace,
+  hashFromDisk,
+  judgeFileInPlace,
+  keepIfSame,
+  lstatOrUndefined,
+  type ServerFile,
+} from './existing-file';
 import { permanent, sessionGone } from './failures';
 import { PartFileWriter } from './part-file-writer';
-import { createDigester, openRange, type DigestAlgorithm } from './sources';
+import { createDigester, type DigestAlgorithm } from './sources';
 import { unsafeNameReason } from './sources/names';
 import type { TransferHeartbeat } from './upload-file';
 import type { VCenterClients } from './vcenter-clients';
@@ -94,15 +103,6 @@ export interface DownloadHeartbeat extends TransferHeartbeat {
 const HEARTBEAT_EVERY_MS = 1000;
 const SUFFIX = '.part';
 
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** Creates the destination if needed and returns it with symbolic links resolved; refuses what cannot hold files. */
 async function resolveDestination(destination: string): Promise<string> {
   const invalid = (why: string) =>
@@ -153,22 +153,6 @@ async function syncDirectory(dir: string): Promise<void> {
     // Some filesystems refuse fsync on directories; the file itself is synced.
   } finally {
     await fh.close();
-  }
-}
-
-/** Hashes bytes [0, length) of a file from disk into `digester`, streaming. */
-async function hashFromDisk(
-  path: string,
-  length: number,
-  digester: { update(chunk: Uint8Array): void },
-  signal: AbortSignal,
-  onBytes: (n: number) => void,
-): Promise<void> {
-  let seen = 0;
-  for await (const chunk of openRange(path, 0, length, { signal }) as AsyncIterable<Buffer>) {
-    digester.update(chunk);
-    seen += chunk.length;
-    onBytes(seen);
   }
 }
 
@@ -336,7 +320,7 @@ async function expectedOf(
   client: ContentLibraryClient,
   req: DownloadFileRequest,
   before: DownloadSessionFileInfo,
-): Promise<{ size?: number; checksum?: ChecksumInfo }> {
+): Promise<ServerFile> {
   const after = await sessionFile(client, req.sessionId, req.name);
   let size = after.size ?? before.size;
   let checksum = after.checksum_info ?? before.checksum_info;
@@ -429,16 +413,6 @@ async function commit(partPath: string, finalPath: string, overwrite: boolean): 
   await syncDirectory(dirname(finalPath));
 }
 
-function fileExists(paths: string[]) {
-  return permanent(
-    'FileExists',
-    `${paths.join(', ')} already exist${paths.length === 1 ? 's' : ''}; set overwrite: true (clo download --overwrite) to replace ${
-      paths.length === 1 ? 'it' : 'them'
-    }`,
-    { paths },
-  );
-}
-
 export function downloadFileActivities(
   vcenters: VCenterClients,
   opts: { hostTaskQueue?: string; directIo?: boolean } = {},
@@ -468,6 +442,7 @@ export function downloadFileActivities(
         throw err;
       }
       // vcsim lists a file once per upload of it.
+      const byName = new Map(listed.map((f) => [f.name, f]));
       const sizes = new Map(listed.map((f) => [f.name, f.size]));
       const names = [...sizes.keys()];
       assertSafeFileNames(names, `library item ${req.itemId}`);
@@ -487,19 +462,13 @@ export function downloadFileActivities(
           `the item has both ${JSON.stringify(clash)} and ${JSON.stringify(clash + SUFFIX)}; the first one's part file would overwrite the second. Download them separately with files.`,
         );
       }
-      const inTheWay: string[] = [];
-      for (const name of selected) {
-        const existing = await lstatOrUndefined(join(destination, name));
-        if (!existing) continue;
-        if (existing.isDirectory()) {
-          throw permanent(
-            'DestinationInvalid',
-            `${join(destination, name)} is a directory; it cannot be replaced by a file`,
-          );
-        }
-        inTheWay.push(join(destination, name));
+      const present = await filesInPlace(destination, selected, byName, req.overwrite);
+      if (present.length > 0) {
+        log.info("files already in the destination will be kept if their checksums match the server's", {
+          destination,
+          present,
+        });
       }
-      if (inTheWay.length > 0 && !req.overwrite) throw fileExists(inTheWay);
       const files = selected.map((name) => ({ name, size: sizes.get(name) ?? 0 }));
       return { destination, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
     },
@@ -525,24 +494,50 @@ export function downloadFileActivities(
       const ticker = setInterval(() => heartbeat(details), HEARTBEAT_EVERY_MS);
 
       try {
-        const part = await lstatOrUndefined(partPath);
+        let part = await lstatOrUndefined(partPath);
         const final = await lstatOrUndefined(finalPath);
-        // A worker that died between the rename and reporting back left a finished file: keep it.
-        const committed = previous?.committed;
-        if (committed && !part && final?.isFile() && final.size === committed.size) {
-          const digester = createDigester(['SHA1']);
-          await hashFromDisk(finalPath, final.size, digester, signal, () => beat(final.size));
-          if (digester.digests().SHA1 === committed.sha1) return committed;
+        if (part && final && part.ino === final.ino && part.dev === final.dev) {
+          // Killed between commit()'s link and unlink: the part file is another name for the final
+          // one, and writing to it (a truncate to start over) would write to the file in place.
+          await unlink(partPath);
+          part = undefined;
         }
-        if (final && !req.overwrite) throw fileExists([finalPath]);
         if (part && !part.isFile()) {
           throw permanent(
             'UnsafeFileName',
             `${partPath} exists and is not a regular file; remove it to download ${req.name}`,
           );
         }
+        let before: DownloadSessionFileInfo | undefined;
+        // Set when only the server's bytes can tell whether the file in place is its file (no checksum).
+        let compareWith: { size: number } | undefined;
+        if (final?.isFile()) {
+          details.size = final.size;
+          const inPlace = await judgeFileInPlace({
+            name: req.name,
+            sessionId: req.sessionId,
+            finalPath,
+            size: final.size,
+            overwrite: req.overwrite,
+            ...(previous?.committed ? { committed: previous.committed } : {}),
+            server: async () => {
+              before = await sessionFile(client, req.sessionId, req.name);
+              return await expectedOf(client, req, before);
+            },
+            signal,
+            beat,
+          });
+          if ('keep' in inPlace) {
+            // Drop a part file left beside it (an attempt that started over, or a stale one).
+            if (part) await rm(partPath, { force: true });
+            return inPlace.keep;
+          }
+          compareWith = inPlace.compareWith;
+        } else if (final && !req.overwrite) {
+          throw fileExists([finalPath]);
+        }
 
-        const before = await sessionFile(client, req.sessionId, req.name);
+        before ??= await sessionFile(client, req.sessionId, req.name);
         if (before.status !== 'PREPARED' || !before.download_endpoint) {
           throw new Error(
             `${req.name} is ${before.status}, not PREPARED, in download session ${req.sessionId}`,
@@ -582,6 +577,8 @@ export function downloadFileActivities(
               bytesFetched: fetched.bytesFetched,
               sessionId: req.sessionId,
             };
+            if (compareWith)
+              return await keepIfSame(finalPath, compareWith.size, partPath, result, signal, beat);
             beat(fetched.size, result);
             await commit(partPath, finalPath, req.overwrite);
             return result;

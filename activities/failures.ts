@@ -7,7 +7,19 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 
 /** Errors that will not get better by retrying, whatever their class says. */
-const PERMANENT = new Set(['ConfigError', 'ZodError', 'SourceError']);
+const PERMANENT = new Set(['ConfigError', 'ZodError']);
+
+/**
+ * The type of a SourceError that may clear up by itself (an index server's 503, an NFS EIO).
+ * The sagas' retry policy lists `SourceError` as permanent (workflows/lib/retry.ts), so a
+ * retryable one must surface under another name to be retried at all.
+ */
+export const SOURCE_UNAVAILABLE = 'SourceUnavailable';
+
+/** The failure type an error crosses into Temporal with: its name, except a retryable SourceError. */
+export function failureTypeOf(err: { name: string; retryable?: boolean }): string {
+  return err.name === 'SourceError' && err.retryable === true ? SOURCE_UNAVAILABLE : err.name;
+}
 
 export function toApplicationFailure(err: unknown): TemporalFailure {
   // Cancellation (and any failure Temporal made) must reach the SDK as is, or a
@@ -17,10 +29,12 @@ export function toApplicationFailure(err: unknown): TemporalFailure {
     return ApplicationFailure.create({ type: 'UnknownError', message: String(err) });
   }
   const e = err as Error & { code?: string; retryable?: boolean; status?: number };
+  const type = failureTypeOf(e);
   return ApplicationFailure.create({
-    type: e.name,
+    type,
     message: e.message,
-    nonRetryable: PERMANENT.has(e.name) || e.retryable === false,
+    // A source is wrong until it says otherwise: a SourceError without `retryable: true` is permanent.
+    nonRetryable: PERMANENT.has(e.name) || e.retryable === false || type === 'SourceError',
     details: [{ code: e.code ?? null, status: e.status ?? null }],
   });
 }

@@ -37,7 +37,8 @@ async function get(
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new SourceError('SOURCE_NOT_FOUND', `GET ${url} answered HTTP ${res.statusCode}`, {
-      retryable: res.statusCode >= 500,
+      // A server error, a timeout or a rate limit may clear up; a 404 or 403 will not.
+      retryable: res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429,
     });
   }
   return res;

@@ -7,6 +7,7 @@
 import type { SyncIgnored, SyncSource } from '../../workflows/definitions/sync';
 import type { UploadSource } from '../../workflows/definitions/upload';
 import { isContentLibraryError, type ContentLibraryClient } from '../content-library';
+import { failureTypeOf } from '../failures';
 import { currentFiles } from '../relay-file';
 import { planSource, SourceError } from '../sources';
 import {
@@ -63,7 +64,7 @@ export interface SourceReader {
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function failure(name: string, err: unknown): Candidate {
-  if (err instanceof SourceError) return { name, error: { reason: err.message, type: 'SourceError' } };
+  if (err instanceof SourceError) return { name, error: { reason: err.message, type: failureTypeOf(err) } };
   throw err;
 }
 

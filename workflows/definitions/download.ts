@@ -74,6 +74,11 @@ export const DownloadedFile = z.object({
   bytesFetched: z.number(),
   /** The download session the file came through. */
   sessionId: z.string(),
+  /**
+   * The file was already in the destination and is the server's (a retry after the rename into
+   * place, or a re-run of a failed download): kept, not replaced. Absent when the file was written.
+   */
+  kept: z.boolean().optional(),
 });
 export type DownloadedFile = z.infer<typeof DownloadedFile>;
 
