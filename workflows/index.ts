@@ -13,13 +13,12 @@ export * from './reap-orphan-sessions';
 export * from './download-library-item';
 export * from './sync-library';
 
-// Worker Deployment Versioning (docs/deploy.md); these apply only on a versioned worker
-// (`clo worker --build-id`). The server refuses a behaviour from an unversioned worker
-// ("versioning behavior cannot be specified without deployment options"), so each is
-// given only when the workflow task runs on a deployment version.
+// Worker Deployment Versioning (docs/deploy.md). The server refuses a workflow task completed
+// with a versioning behavior by an unversioned worker (no `clo worker --build-id`: clo dev,
+// the demo, the tests), so each behavior applies only when the task's worker is versioned.
 const when = (versioningBehavior: VersioningBehavior) => () =>
   workflowInfo().currentDeploymentVersion ? { versioningBehavior } : {};
-//
+
 // The transfer sagas run for hours and their histories hold the order of every command:
 // replayed on new code they would fail on any reordering. PINNED keeps each run on the build
 // it started on until it ends; the old build keeps serving it while new runs start on the new.
