@@ -173,14 +173,16 @@ export interface SetCurrentVersionOptions {
 }
 
 /**
- * Makes `buildId` the deployment's current version (undefined: the unversioned workers): new
- * workflows start on it, AUTO_UPGRADE ones move to it; pinned ones stay where they are.
- * Resolves to the build id that was current before (undefined: unversioned).
+ * Makes `buildId` the deployment's current version: new workflows start on it, AUTO_UPGRADE
+ * ones move to it; pinned ones stay where they are. Not back to the unversioned workers: a
+ * workflow that ran versioned declares a versioning behavior, which an unversioned worker may
+ * not send (workflows/index.ts); roll back to the previous build id instead. Resolves to the
+ * build id that was current before (undefined: the unversioned workers).
  */
 export async function setCurrentVersion(
   client: Client,
   name: string,
-  buildId: string | undefined,
+  buildId: string,
   opts: SetCurrentVersionOptions = {},
 ): Promise<{ previousBuildId?: string }> {
   let res;
@@ -188,12 +190,12 @@ export async function setCurrentVersion(
     res = await client.connection.workflowService.setWorkerDeploymentCurrentVersion({
       namespace: client.options.namespace,
       deploymentName: name,
-      buildId: buildId ?? '',
+      buildId,
       identity: identity(),
       ignoreMissingTaskQueues: opts.ignoreMissingTaskQueues ?? false,
     });
   } catch (err) {
-    const failure = explain(err, `set-current ${buildId ?? '(unversioned)'} in Worker Deployment "${name}"`);
+    const failure = explain(err, `set-current ${buildId} in Worker Deployment "${name}"`);
     if ((err as { code?: number }).code === GRPC.FAILED_PRECONDITION && /task queue/i.test(failure.message)) {
       failure.message +=
         ". If what is missing is another host's download queue (<queue>@<host>) that the new build will not poll, pass --ignore-missing-task-queues";

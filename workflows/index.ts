@@ -15,9 +15,10 @@ export * from './sync-library';
 
 // Worker Deployment Versioning (docs/deploy.md). The server refuses a workflow task completed
 // with a versioning behavior by an unversioned worker (no `clo worker --build-id`: clo dev,
-// the demo, the tests), so each behavior applies only when the task's worker is versioned.
+// the demo, the tests), so each behavior applies only when the task's worker is versioned:
+// then its version has a deployment name (an unversioned one reports only a build id).
 const when = (versioningBehavior: VersioningBehavior) => () =>
-  workflowInfo().currentDeploymentVersion ? { versioningBehavior } : {};
+  workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {};
 
 // The transfer sagas run for hours and their histories hold the order of every command:
 // replayed on new code they would fail on any reordering. PINNED keeps each run on the build

@@ -85,8 +85,7 @@ export function registerDeployment(program: Command): void {
     .description(
       'start new workflows on this build; pinned ones stay on the build they started on (rollback: the old build id)',
     )
-    .option('--build-id <id>', 'the build to make current (its workers must be polling)')
-    .option('--unversioned', 'route new workflows to unversioned workers again (no build id)')
+    .requiredOption('--build-id <id>', 'the build to make current (its workers must be polling)')
     .option('--deployment-name <name>', DEPLOYMENT_NAME_HELP)
     .option(
       '--ignore-missing-task-queues',
@@ -95,27 +94,23 @@ export function registerDeployment(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(
       async (opts: {
-        buildId?: string;
-        unversioned?: boolean;
+        buildId: string;
         deploymentName?: string;
         ignoreMissingTaskQueues?: boolean;
         json?: boolean;
       }) => {
-        if ((opts.buildId === undefined) === !opts.unversioned) {
-          throw new InvalidInputError('set-current: give --build-id <id> or --unversioned');
-        }
-        const buildId = opts.buildId === undefined ? undefined : checked('--build-id', opts.buildId, BuildId);
+        const buildId = checked('--build-id', opts.buildId, BuildId);
         const name = deploymentName(opts.deploymentName);
         const result = await withClient((client) =>
           setCurrentVersion(client, name, buildId, {
             ignoreMissingTaskQueues: opts.ignoreMissingTaskQueues ?? false,
           }),
         );
-        const out = { deploymentName: name, currentBuildId: buildId ?? null, ...result };
+        const out = { deploymentName: name, currentBuildId: buildId, ...result };
         console.log(
           opts.json
             ? JSON.stringify(out)
-            : `${name}: current ${buildId ?? '(unversioned workers)'}, was ${result.previousBuildId ?? '(unversioned workers)'}`,
+            : `${name}: current ${buildId}, was ${result.previousBuildId ?? '(unversioned workers)'}`,
         );
       },
     );
