@@ -93,6 +93,13 @@ export const TimeoutsConfig = z.object({
   keepAliveIntervalMs: Duration,
   /** A transfer activity that has not heartbeated for this long is retried elsewhere. @default 30s */
   heartbeatTimeoutMs: Duration,
+  /**
+   * How long a saga waits out an unreachable vCenter (refused or reset connections, 5xx,
+   * timeouts) before it fails; its compensations wait as long again. @default 2h
+   */
+  outageBudgetMs: Duration.optional(),
+  /** How long a download waits for the worker of the host that holds its part files. @default 1h */
+  hostWaitTimeoutMs: Duration.optional(),
 });
 export type TimeoutsConfig = z.infer<typeof TimeoutsConfig>;
 
@@ -109,6 +116,9 @@ export const BuildId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, {
   message:
     "expected letters, digits, '.', '_', '+' or '-', starting with a letter or digit (e.g. a git commit or 1.4.2)",
 });
+
+/** See WorkerConfig.shutdownGraceMs. */
+const SHUTDOWN_GRACE_DEFAULT_MS = 25_000;
 
 export const WorkerConfig = z.object({
   /**
@@ -129,6 +139,13 @@ export const WorkerConfig = z.object({
    */
   directIo: Bool.default(true),
   /**
+   * On SIGTERM/SIGINT the worker stops polling and gives in-flight activities this long to
+   * finish; then it aborts them as a retryable failure, so another worker resumes them at once,
+   * and exits a few seconds later at most (worker/create-worker.ts). 25 s leaves that exit
+   * inside Kubernetes' default 30 s termination grace period, before its SIGKILL. @default 25s
+   */
+  shutdownGraceMs: Duration.default(SHUTDOWN_GRACE_DEFAULT_MS),
+  /**
    * The Worker Deployment this worker's version belongs to (docs/deploy.md). Used only with
    * `buildId`. @default the task queue's name
    */
@@ -148,7 +165,7 @@ export const CloConfig = z.object({
   temporal: TemporalConfig,
   vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
   timeouts: TimeoutsConfig,
-  worker: WorkerConfig.default({ directIo: true }),
+  worker: WorkerConfig.default({ directIo: true, shutdownGraceMs: SHUTDOWN_GRACE_DEFAULT_MS }),
 });
 export type CloConfig = z.infer<typeof CloConfig>;
 
@@ -165,8 +182,11 @@ const ENV: Record<string, string> = {
   'temporal.tls.serverName': 'TEMPORAL_TLS_SERVER_NAME',
   'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
+  'timeouts.outageBudgetMs': 'CLO_OUTAGE_BUDGET',
+  'timeouts.hostWaitTimeoutMs': 'CLO_HOST_WAIT_TIMEOUT',
   'worker.hostId': 'CLO_HOST_ID',
   'worker.directIo': 'CLO_DIRECT_IO',
+  'worker.shutdownGraceMs': 'CLO_SHUTDOWN_GRACE',
   'worker.deploymentName': 'CLO_DEPLOYMENT_NAME',
   'worker.buildId': 'CLO_BUILD_ID',
 };

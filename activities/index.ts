@@ -11,6 +11,7 @@ import { withFailures } from './failures';
 import { libraryItemActivities } from './library-items';
 import { planActivities } from './plan-upload';
 import { reaperActivities } from './reaper';
+import { sessionLeaseActivities } from './session-lease';
 import { relayFileActivities } from './relay-file';
 import { syncActivities } from './sync';
 import { updateSessionActivities } from './update-sessions';
@@ -42,6 +43,7 @@ export function createActivities({ vcenters, temporal, hostTaskQueue, directIo =
     ...relayFileActivities(vcenters),
     ...syncActivities(vcenters),
     ...reaperActivities(vcenters, temporal),
+    ...sessionLeaseActivities(vcenters, temporal),
     ...downloadSessionActivities(vcenters),
     ...downloadFileActivities(vcenters, { ...(hostTaskQueue ? { hostTaskQueue } : {}), directIo }),
   });

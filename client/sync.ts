@@ -1,8 +1,11 @@
 /**
  * The typed API to start library syncs. The workflow id is `sync/<vcenter>/<library>`,
- * so there is one sync per target library at a time: a second start while one runs
- * attaches to it (WorkflowIdConflictPolicy.USE_EXISTING) instead of racing it.
+ * so there is one sync per target library at a time: a second start of the same request
+ * while one runs attaches to it, and a start with another source, `prune` or `checksum`
+ * is refused with a RequestConflictError naming the running one, or queued behind it
+ * when asked (see ./start-or-attach).
  */
+import { posix } from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { CloConfig } from '../temporal.config';
@@ -14,6 +17,13 @@ import {
 } from '../workflows/definitions/sync';
 import type { syncLibrary } from '../workflows/sync-library';
 import { InvalidInputError } from './errors';
+import {
+  redactUrl,
+  requestMemo,
+  startOrAttach,
+  type RequestMemo,
+  type RunningRequest,
+} from './start-or-attach';
 
 /** Validates `input` (the workflow's own schema) and fills the timeouts from the worker-side config. */
 export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSyncInput {
@@ -22,21 +32,39 @@ export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSy
   const options = { ...parsed.data.options };
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
+    options.outageBudgetMs ??= config.timeouts.outageBudgetMs;
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }
   return { ...parsed.data, options };
 }
 
-/** How a source reads in a summary line. */
+/** How a source reads in a summary line (an index URL without user info, query or fragment). */
 export function describeSyncSource(source: SyncInput['source']): string {
   switch (source.kind) {
     case 'catalog':
       return source.path;
     case 'index':
-      return source.url;
+      return redactUrl(source.url);
     case 'library':
       return `${source.vcenter}:${'id' in source.library ? source.library.id : source.library.name}`;
   }
+}
+
+/**
+ * What makes two syncs into one library the same request: what the library ends up
+ * holding, that is the source (with `verify` and the thumbprint), `prune`, and `checksum`
+ * (which changes what counts as changed). Not batch size, concurrency or timeouts.
+ */
+export function syncRequestMemo(input: ParsedSyncInput): RequestMemo {
+  const source =
+    input.source.kind === 'catalog'
+      ? { ...input.source, path: posix.normalize(input.source.path) }
+      : input.source;
+  return requestMemo(
+    'syncLibrary',
+    { source, prune: input.prune, checksum: input.options.checksum },
+    `${source.kind} ${describeSyncSource(source)}${input.prune ? ' (prune)' : ''}${input.options.checksum ? ' (checksum)' : ''}`,
+  );
 }
 
 export interface StartSyncOptions {
@@ -44,9 +72,19 @@ export interface StartSyncOptions {
   /** A one-line summary shown in the Web UI. @default "sync <source> → <library> on <vcenter>" */
   summary?: string;
   config?: CloConfig;
+  /**
+   * When a sync of another request into the same library is running, wait for it to end
+   * and then start, instead of throwing RequestConflictError. @default false
+   */
+  queue?: boolean;
+  /** Called when the start waits behind a running sync (with `queue` only). */
+  onQueued?: (running: RunningRequest) => void;
 }
 
-/** Starts (or attaches to) the sync of `input`; returns the workflow handle. */
+/**
+ * Starts the sync of `input`, or attaches to the running sync of the same request; throws
+ * RequestConflictError when a sync of another request into the library is running.
+ */
 export async function startSync(
   client: Client,
   input: SyncInput,
@@ -54,15 +92,28 @@ export async function startSync(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof syncLibrary>> {
   const prepared = prepareSyncInput(input, opts.config);
   const library = 'id' in prepared.library ? prepared.library.id : prepared.library.name;
-  return await client.workflow.start<typeof syncLibrary>('syncLibrary', {
-    taskQueue: opts.taskQueue,
-    workflowId: syncWorkflowId(prepared),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [prepared],
-    staticSummary:
-      opts.summary ??
-      `sync ${describeSyncSource(prepared.source)} → ${library} on ${prepared.vcenter}${prepared.prune ? ' (prune)' : ''}`,
-  });
+  return await startOrAttach<typeof syncLibrary>(
+    client,
+    'syncLibrary',
+    {
+      taskQueue: opts.taskQueue,
+      workflowId: syncWorkflowId(prepared),
+      args: [prepared],
+      staticSummary:
+        opts.summary ??
+        `sync ${describeSyncSource(prepared.source)} → ${library} on ${prepared.vcenter}${prepared.prune ? ' (prune)' : ''}`,
+    },
+    {
+      memo: syncRequestMemo(prepared),
+      // A run that continued as new holds the same input (and the memo carries over).
+      memoOfInput: (first) => {
+        const parsed = SyncInput.safeParse(first);
+        return parsed.success ? syncRequestMemo(parsed.data) : undefined;
+      },
+      ...(opts.queue ? { queue: true } : {}),
+      ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
+    },
+  );
 }
 
 export { syncWorkflowId };

@@ -1,17 +1,27 @@
 /**
  * The typed API platform services use to start uploads. The workflow id is derived
- * from the vCenter, library and item, and a second start of the same upload attaches
- * to the running one (WorkflowIdConflictPolicy.USE_EXISTING) instead of racing it.
+ * from the vCenter, library and item, so one upload runs per item: a second start of the
+ * same request attaches to the running one, and a start with another source (or another
+ * `replace`) is refused with a RequestConflictError naming the running one, or queued
+ * behind it when asked (see ./start-or-attach).
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { posix } from 'node:path';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { CloConfig } from '../temporal.config';
-import { UploadInput, type UploadResult } from '../workflows/definitions/upload';
+import { UploadInput, type ParsedUploadInput, type UploadResult } from '../workflows/definitions/upload';
 import type { uploadLibraryItem } from '../workflows/upload-library-item';
 
-import { InvalidInputError } from './errors';
+import { InvalidInputError, RequestConflictError } from './errors';
+import {
+  redactUrl,
+  requestMemo,
+  startOrAttach,
+  type RequestMemo,
+  type RunningRequest,
+} from './start-or-attach';
 
-export { InvalidInputError };
+export { InvalidInputError, RequestConflictError };
 
 /** How a library or item reference appears in a workflow id. */
 export function refKey(ref: { id: string } | { name: string }): string {
@@ -24,15 +34,39 @@ export function uploadWorkflowId(input: Pick<UploadInput, 'vcenter' | 'library' 
 }
 
 /** Validates `input` (same schema as the workflow) and fills timeouts from the worker-side config. */
-export function prepareUploadInput(input: UploadInput, config?: CloConfig): UploadInput {
+export function prepareUploadInput(input: UploadInput, config?: CloConfig): ParsedUploadInput {
   const parsed = UploadInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid upload input:\n${z.prettifyError(parsed.error)}`);
   const options = { ...parsed.data.options };
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
+    options.outageBudgetMs ??= config.timeouts.outageBudgetMs;
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }
   return { ...parsed.data, options };
+}
+
+/**
+ * What makes two uploads into one item the same request: what ends up in the item, that
+ * is the source (every field: path, URL, file name, expected size and checksum, thumbprint)
+ * and `replace`. Not the options that only change how (concurrency, timeouts, take-over,
+ * session restarts) nor the item's type and description, which apply only on creation.
+ */
+export function uploadRequestMemo(input: ParsedUploadInput): RequestMemo {
+  const source =
+    'path' in input.source ? { ...input.source, path: posix.normalize(input.source.path) } : input.source;
+  const described =
+    source.kind === 'url'
+      ? `url ${redactUrl(source.url)}`
+      : source.kind === 'library-item'
+        ? `library-item ${source.vcenter}:${source.itemId}`
+        : `${source.kind} ${source.path}`;
+  const name = 'name' in source && source.name !== undefined ? ` as ${source.name}` : '';
+  return requestMemo(
+    'uploadLibraryItem',
+    { source, replace: input.options.replace },
+    `${described}${name}${input.options.replace ? ' (replace)' : ''}`,
+  );
 }
 
 export interface StartUploadOptions {
@@ -40,14 +74,24 @@ export interface StartUploadOptions {
   /** A one-line summary shown in the Web UI. @default "upload <source> → <library>/<item>" */
   summary?: string;
   config?: CloConfig;
+  /**
+   * When an upload of another source into the same item is running, wait for it to end and
+   * then start, instead of throwing RequestConflictError. @default false
+   */
+  queue?: boolean;
+  /** Called when the start waits behind a running upload (with `queue` only). */
+  onQueued?: (running: RunningRequest) => void;
 }
 
-/** Starts (or attaches to) the upload of `input`; returns the workflow handle. */
+/**
+ * Starts the upload of `input`, or attaches to the running upload of the same request;
+ * throws RequestConflictError when another request's upload into the item is running.
+ */
 export async function startUpload(
   client: Client,
   input: UploadInput,
   opts: StartUploadOptions,
-): Promise<WorkflowHandle<typeof uploadLibraryItem>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof uploadLibraryItem>> {
   const prepared = prepareUploadInput(input, opts.config);
   const source =
     prepared.source.kind === 'url'
@@ -56,13 +100,25 @@ export async function startUpload(
         ? `${prepared.source.vcenter}:${prepared.source.itemId}`
         : prepared.source.path.split('/').pop();
   const name = (r: { id: string } | { name: string }) => ('id' in r ? r.id : r.name);
-  return await client.workflow.start<typeof uploadLibraryItem>('uploadLibraryItem', {
-    taskQueue: opts.taskQueue,
-    workflowId: uploadWorkflowId(prepared),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [prepared],
-    staticSummary: opts.summary ?? `upload ${source} → ${name(prepared.library)}/${name(prepared.item)}`,
-  });
+  return await startOrAttach<typeof uploadLibraryItem>(
+    client,
+    'uploadLibraryItem',
+    {
+      taskQueue: opts.taskQueue,
+      workflowId: uploadWorkflowId(prepared),
+      args: [prepared],
+      staticSummary: opts.summary ?? `upload ${source} → ${name(prepared.library)}/${name(prepared.item)}`,
+    },
+    {
+      memo: uploadRequestMemo(prepared),
+      memoOfInput: (first) => {
+        const parsed = UploadInput.safeParse(first);
+        return parsed.success ? uploadRequestMemo(parsed.data) : undefined;
+      },
+      ...(opts.queue ? { queue: true } : {}),
+      ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
+    },
+  );
 }
 
 export type { UploadInput, UploadResult };

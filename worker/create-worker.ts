@@ -18,6 +18,11 @@ import { withActivityContext } from '../activities/logger';
 import type { ContentLibraryLogger } from '../activities/content-library';
 import { temporalConnectionOptions, type CloConfig } from '../temporal.config';
 import { workerDeploymentOptionsFor } from './versioning';
+import { leaseTaskQueueFor } from '../workflows/definitions/task-queues';
+import { shutdownHandOff } from './shutdown-hand-off';
+
+/** How long after the grace time aborted activities have to report before the worker gives up on them. */
+const SHUTDOWN_FORCE_SLACK_MS = 3000;
 
 /** Options for {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -41,6 +46,11 @@ export interface CloWorker {
   hostWorker: Worker;
   /** This host's own task queue: `<taskQueue>@<host name or worker.hostId>`. */
   hostTaskQueue: string;
+  /**
+   * Polls the lease queue (`<taskQueue>/lease`): the sagas' keep-alive activities, with
+   * slots of their own so a lease never waits behind transfers. Runs like `hostWorker`.
+   */
+  leaseWorker: Worker;
   /** Stops the host worker and closes what createWorker opened: vCenter sessions and, if it opened it, the connection. */
   close: () => Promise<void>;
 }
@@ -71,6 +81,12 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     // Cancellation reaches an activity only with a heartbeat the server sees; the SDK's
     // default throttle (80% of the heartbeat timeout) would delay an abort by tens of seconds.
     maxHeartbeatThrottleInterval: '1 second',
+    // Drain on SIGTERM: in-flight activities get the grace time, then are aborted and handed
+    // off as a retryable failure (shutdown-hand-off.ts). An activity that ignores the abort
+    // cannot hold the process past the force time: run() then throws and worker/run.ts exits.
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+    shutdownForceTime: config.worker.shutdownGraceMs + SHUTDOWN_FORCE_SLACK_MS,
+    interceptors: { activity: [shutdownHandOff] } as WorkerOptions['interceptors'],
   } as const;
   const worker = await Worker.create({
     connection,
@@ -96,23 +112,38 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     activities,
     ...activityOptions,
   });
-  let hostFailure: Error | undefined;
-  const hostRun = hostWorker.run().catch((err: unknown) => {
-    // Without its host queue this worker cannot finish a download: stop it too, and report at close().
-    hostFailure = err instanceof Error ? err : new Error(String(err));
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+  const leaseWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: leaseTaskQueueFor(taskQueue),
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...versioning,
+    activities,
+    // A lease is one keep_alive a minute and a heartbeat a second: cheap, so many at once.
+    maxConcurrentActivityTaskExecutions: 200,
+    maxHeartbeatThrottleInterval: activityOptions.maxHeartbeatThrottleInterval,
   });
+  let sideFailure: Error | undefined;
+  // Without its host or lease queue this worker cannot finish a saga: stop it too, and report at close().
+  const sideRun = (w: Worker) =>
+    w.run().catch((err: unknown) => {
+      sideFailure ??= err instanceof Error ? err : new Error(String(err));
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    });
+  const hostRun = sideRun(hostWorker);
+  const leaseRun = sideRun(leaseWorker);
   return {
     worker,
     hostWorker,
     hostTaskQueue,
+    leaseWorker,
     close: async () => {
-      if (hostWorker.getState() === 'RUNNING') hostWorker.shutdown();
-      await hostRun;
+      for (const w of [hostWorker, leaseWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all([hostRun, leaseRun]);
       await vcenters.close();
       await clientConnection.close();
       if (!opts.connection) await connection.close();
-      if (hostFailure !== undefined) throw hostFailure;
+      if (sideFailure !== undefined) throw sideFailure;
     },
   };
 }

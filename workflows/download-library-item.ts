@@ -11,8 +11,8 @@
  * Where the bytes land: everything that touches the destination runs on the task queue
  * of the host that answered `hostTaskQueue` (`<queue>@<host name>`, polled by every
  * worker on that host; see worker/create-worker.ts), so a download retried after a crash
- * finds its part file and resumes. If that host never comes back, the downloads wait
- * for it; cancel the workflow to give up.
+ * finds its part file and resumes. If that host does not come back within
+ * `options.hostWaitTimeoutMs`, the saga fails with `HostUnavailable` and compensates.
  *
  * On failure: `fail` (or `cancel` when cancelled) and delete the session, remove the part
  * files, re-raise. Files already renamed into place stay: each was verified. A session
@@ -21,15 +21,15 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
   proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
@@ -41,96 +41,119 @@ import {
   type DownloadResult,
   type ParsedDownloadInput,
 } from './definitions/download';
-import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from './definitions/search-attributes';
-import { progressQuery, type Phase, type TransferProgress } from './definitions/transfer';
+import { ITEM_ID, LIBRARY_ID, SESSION_ID, VCENTER } from './definitions/search-attributes';
+import { progressQuery, type TransferProgress } from './definitions/transfer';
 import { Compensations } from './lib/compensations';
 import { failureType, rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
-import { PERMANENT_FAILURES, RETRY } from './lib/retry';
+import { sagaProxies, type SagaProxies } from './lib/proxies';
+import { OUTAGE_RETRY } from './lib/retry';
+import { SagaStatus, watched } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
-// Short, idempotent control-plane calls run as local activities, as in the upload saga.
-const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
+/** How long a download waits for its host's worker when none is configured. */
+const DEFAULT_HOST_WAIT_MS = 60 * 60 * 1000;
 
-interface Proxies {
-  /** Control-plane calls, on whichever worker runs the workflow. */
-  control: Activities;
+interface Proxies extends SagaProxies {
   /** Planning on the destination's host. */
   local: Activities;
   /** The downloads, on the destination's host. */
   transfer: Activities;
   /** Part-file cleanup, on the destination's host; bounded, so a host that is gone cannot stall compensation. */
   cleanup: Activities;
-  keepAlive: Activities;
-  keepAliveIntervalMs: number;
 }
 
 export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadResult> {
   const input = parseInput(DownloadInput, rawInput, 'downloadLibraryItem');
-  const keepAliveIntervalMs = input.options.keepAliveIntervalMs ?? 60_000;
-  const heartbeatTimeoutMs = input.options.heartbeatTimeoutMs ?? 30_000;
+  const { options } = input;
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 60_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
+  const hostWaitMs = options.hostWaitTimeoutMs ?? DEFAULT_HOST_WAIT_MS;
 
   const progress: TransferProgress = { phase: 'planning', files: [], totalBytes: 0, bytesSent: 0 };
   setHandler(progressQuery, () => progress);
-  const setPhase = (phase: Phase): void => {
-    progress.phase = phase;
-    upsertSearchAttributes([{ key: PHASE, value: phase }]);
-  };
-  upsertSearchAttributes([
-    { key: VCENTER, value: input.vcenter },
-    { key: PHASE, value: 'planning' },
-  ]);
+  upsertSearchAttributes([{ key: VCENTER, value: input.vcenter }]);
+  const status = new SagaStatus(progress, input.vcenter);
+  status.phase('planning');
 
+  const saga = sagaProxies({
+    outageBudgetMs: options.outageBudgetMs,
+    keepAliveIntervalMs,
+    heartbeatTimeoutMs,
+  });
+  const control = watched(saga.control, status);
   const compensations = new Compensations();
+  let hostTaskQueue = '';
   try {
-    const hostTaskQueue = await control.hostTaskQueue();
+    hostTaskQueue = await control.hostTaskQueue();
     const proxies: Proxies = {
+      ...saga,
       control,
+      compensate: watched(saga.compensate, status),
       local: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         startToCloseTimeout: '2 minutes',
-        retry: RETRY,
+        // A host that is gone fails the saga after this long instead of leaving it waiting for days.
+        scheduleToStartTimeout: hostWaitMs,
+        retry: OUTAGE_RETRY,
       }),
       transfer: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         // A multi-gigabyte file may take hours; liveness is the heartbeat's job.
         startToCloseTimeout: '24 hours',
+        scheduleToStartTimeout: hostWaitMs,
         heartbeatTimeout: heartbeatTimeoutMs,
         // Let a download finish aborting before compensation removes its part file.
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        retry: RETRY,
+        retry: OUTAGE_RETRY,
       }),
       cleanup: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         scheduleToCloseTimeout: '2 minutes',
-        retry: { ...RETRY, maximumInterval: '10s' },
+        retry: { ...OUTAGE_RETRY, maximumInterval: '10s' },
       }),
-      keepAlive: proxyActivities<Activities>({
-        startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
-        retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-      }),
-      keepAliveIntervalMs,
     };
-    return await download(input, hostTaskQueue, proxies, progress, setPhase, compensations);
+    return await download(input, hostTaskQueue, proxies, progress, status, compensations);
   } catch (err) {
-    const cancelled = isCancellation(err);
-    setPhase('compensating');
-    const message = cancelled ? 'download cancelled' : `download failed: ${rootMessage(err)}`;
+    const error = hostNeverReturned(err) ? hostUnavailable(hostTaskQueue, hostWaitMs) : err;
+    const cancelled = isCancellation(error);
+    status.phase('compensating');
+    const message = cancelled ? 'download cancelled' : `download failed: ${rootMessage(error)}`;
     const failed = await compensations.run({ cancelled, message });
     if (failed.length) log.error('some compensations failed', { failed });
-    setPhase('failed');
-    throw err;
+    status.phase('failed');
+    throw error;
   }
+}
+
+/** No worker of the destination's host picked up an activity within the host wait. */
+function hostNeverReturned(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}
+
+function hostUnavailable(hostTaskQueue: string, waitedMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'HostUnavailable',
+    message:
+      `no worker polled ${hostTaskQueue} for ${Math.round(waitedMs / 1000)} s: the host that holds this ` +
+      `download's part files did not come back. Start a worker there (same CLO_HOST_ID), or raise ` +
+      `options.hostWaitTimeoutMs (CLO_HOST_WAIT_TIMEOUT), and run the download again.`,
+    nonRetryable: true,
+  });
 }
 
 async function download(
   input: ParsedDownloadInput,
   hostTaskQueue: string,
-  { control, local, transfer, cleanup, keepAlive, keepAliveIntervalMs }: Proxies,
+  { control, compensate, local, transfer, cleanup, holdSession }: Proxies,
   progress: TransferProgress,
-  setPhase: (phase: Phase) => void,
+  status: SagaStatus,
   compensations: Compensations,
 ): Promise<DownloadResult> {
   const { vcenter, options } = input;
@@ -157,7 +180,7 @@ async function download(
   });
   progress.totalBytes = plan.totalBytes;
   progress.files = plan.files.map((f) => ({ name: f.name, size: f.size, bytesSent: 0, state: 'pending' }));
-  setCurrentDetails(
+  status.describe(
     `download ${library.name}/${item.name} → ${plan.destination} on ${hostTaskQueue}, ` +
       `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}`,
   );
@@ -169,24 +192,20 @@ async function download(
   const done = new Map<string, DownloadedFile>();
   const sessionIds: string[] = [];
   for (let restarts = 0; ; restarts++) {
-    setPhase('creating-session');
+    status.phase('creating-session');
     const sessionId = await control.createDownloadSession(vcenter, item.id, uuid4());
     sessionIds.push(sessionId);
     upsertSearchAttributes([{ key: SESSION_ID, value: [...sessionIds] }]);
     progress.sessionId = sessionId;
     compensations.push('session', async ({ cancelled, message }) => {
-      if (cancelled) await control.cancelDownloadSession(vcenter, sessionId);
-      else await control.failDownloadSession(vcenter, sessionId, message);
-      await control.deleteDownloadSession(vcenter, sessionId);
+      if (cancelled) await compensate.cancelDownloadSession(vcenter, sessionId);
+      else await compensate.failDownloadSession(vcenter, sessionId, message);
+      await compensate.deleteDownloadSession(vcenter, sessionId);
     });
 
     // The session's work runs in its own scope so a lease that finds the session gone can stop it.
     const work = new CancellationScope();
-    const lease = new SessionLease(
-      async (p) => keepAlive.keepAliveDownloadSession(vcenter, sessionId, p),
-      keepAliveIntervalMs,
-      work,
-    );
+    const lease = new SessionLease(async () => holdSession('download', vcenter, sessionId), work);
     lease.start();
     const inFlight = new Set<Promise<unknown>>();
     try {
@@ -204,10 +223,17 @@ async function download(
           });
         }
 
-        setPhase('preparing');
-        await prepareAll(control, vcenter, sessionId, remaining, input.endpointType);
+        status.phase('preparing');
+        await prepareAll(
+          control,
+          vcenter,
+          sessionId,
+          remaining,
+          input.endpointType,
+          options.prepareTimeoutMs,
+        );
 
-        setPhase('transferring');
+        status.phase('transferring');
         await runPool(remaining, options.fileConcurrency, async (name) => {
           const entry = progress.files.find((f) => f.name === name)!;
           entry.state = 'transferring';
@@ -229,14 +255,14 @@ async function download(
           done.set(name, file);
           Object.assign(entry, { state: 'done', bytesSent: file.size });
           progress.bytesSent += file.size;
-          lease.setProgress(progress.totalBytes ? (progress.bytesSent / progress.totalBytes) * 100 : 99);
         });
       });
-      await lease.stop();
-      await control.deleteDownloadSession(vcenter, sessionId);
-      compensations.remove('session');
+      // Every file is in place: a cancellation from here on must not fail a finished download.
       compensations.remove('part-files');
-      setPhase('done');
+      await lease.stop();
+      await CancellationScope.nonCancellable(async () => control.deleteDownloadSession(vcenter, sessionId));
+      compensations.remove('session');
+      status.phase('done');
       return {
         libraryId: library.id,
         itemId: item.id,
@@ -272,13 +298,18 @@ async function download(
   }
 }
 
-/** Prepares the files and waits, on workflow timers with backoff, until all are PREPARED; ERROR fails with the server's reason. */
+/**
+ * Prepares the files and waits, on workflow timers backing off from 100 ms to a minute (an
+ * hour's wait costs under a hundred polls), until all are PREPARED; ERROR fails with the
+ * server's reason, and so does a prepare that outlasts `timeoutMs`.
+ */
 async function prepareAll(
   control: Activities,
   vcenter: string,
   sessionId: string,
   names: string[],
   endpointType: ParsedDownloadInput['endpointType'],
+  timeoutMs: number,
 ): Promise<void> {
   let statuses: SessionFileStatus[] = await control.prepareDownloadSessionFiles(
     vcenter,
@@ -286,7 +317,8 @@ async function prepareAll(
     names,
     endpointType,
   );
-  for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+  let waited = 0;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 60_000)) {
     const failed = statuses.filter((s) => s.status === 'ERROR');
     if (failed.length > 0) {
       throw ApplicationFailure.create({
@@ -299,7 +331,16 @@ async function prepareAll(
     const unprepared = statuses.filter((s) => s.status === 'UNPREPARED').map((s) => s.name);
     const waiting = statuses.filter((s) => s.status !== 'PREPARED').map((s) => s.name);
     if (waiting.length === 0) return;
+    if (waited >= timeoutMs) {
+      throw ApplicationFailure.create({
+        type: 'PrepareFailed',
+        message: `the server had not prepared ${waiting.join(', ')} after ${Math.round(waited / 1000)} s (options.prepareTimeoutMs)`,
+        nonRetryable: true,
+        details: [{ sessionId, files: statuses.filter((s) => s.status !== 'PREPARED') }],
+      });
+    }
     await sleep(delay);
+    waited += delay;
     // A file back at UNPREPARED lost its request somewhere: ask again (prepare is idempotent).
     if (unprepared.length > 0)
       await control.prepareDownloadSessionFiles(vcenter, sessionId, unprepared, endpointType);

@@ -237,6 +237,7 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
           ...(options.heartbeatTimeoutMs !== undefined
             ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs }
             : {}),
+          ...(options.outageBudgetMs !== undefined ? { outageBudgetMs: options.outageBudgetMs } : {}),
         },
       };
       const result: UploadResult = await executeChild(uploadLibraryItem, {

@@ -16,22 +16,19 @@ import {
   isCancellation,
   log,
   proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
-  setHandler,
   sleep,
+  setHandler,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { FileTransferResult } from '../activities/upload-file';
 import type { PlannedFile, SourcePlan } from '../activities/sources';
-import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from './definitions/search-attributes';
+import { ITEM_ID, LIBRARY_ID, SESSION_ID, VCENTER } from './definitions/search-attributes';
 import {
   progressQuery,
   UploadInput,
   type ParsedUploadInput,
-  type Phase,
   type UploadProgress,
   type UploadResult,
 } from './definitions/upload';
@@ -40,16 +37,13 @@ import { failureType, rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
-import { PERMANENT_FAILURES, RETRY } from './lib/retry';
+import { sagaProxies, type SagaProxies } from './lib/proxies';
+import { OUTAGE_RETRY } from './lib/retry';
+import { SagaStatus, watched } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
-// Short control-plane calls run as local activities: no task-queue round trip each, which
-// is most of a small item's end-to-end time. They are idempotent (client tokens, "already
-// gone" tolerated), so a re-run after a worker crash is harmless.
-const control = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: RETRY,
-});
+/** How long the saga waits for a completed session to reach DONE (PULL sources apply after `complete`). */
+const DONE_TIMEOUT_MS = 60 * 60 * 1000;
 
 export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult> {
   const input = parseInput(UploadInput, rawInput, 'uploadLibraryItem');
@@ -57,42 +51,41 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 60_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
 
+  const progress: UploadProgress = { phase: 'planning', files: [], totalBytes: 0, bytesSent: 0 };
+  setHandler(progressQuery, () => progress);
+  upsertSearchAttributes([{ key: VCENTER, value: input.vcenter }]);
+  const status = new SagaStatus(progress, input.vcenter);
+  status.phase('planning');
+
+  const proxies = sagaProxies({
+    outageBudgetMs: options.outageBudgetMs,
+    keepAliveIntervalMs,
+    heartbeatTimeoutMs,
+  });
   const transfer = proxyActivities<Activities>({
     // A multi-gigabyte file may take hours; liveness is the heartbeat's job.
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: heartbeatTimeoutMs,
     // Let the transfer finish aborting before compensation cancels its session.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: RETRY,
+    retry: OUTAGE_RETRY,
   });
   // validate and complete may take long on a big item; they heartbeat so a dead worker is noticed quickly.
   const slow = proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: heartbeatTimeoutMs,
-    retry: RETRY,
+    retry: OUTAGE_RETRY,
   });
-  const keepAlive = proxyActivities<Activities>({
-    startToCloseTimeout: Math.max(keepAliveIntervalMs, 30_000),
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT_FAILURES },
-  });
-
-  const progress: UploadProgress = { phase: 'planning', files: [], totalBytes: 0, bytesSent: 0 };
-  setHandler(progressQuery, () => progress);
-  const setPhase = (phase: Phase): void => {
-    progress.phase = phase;
-    upsertSearchAttributes([{ key: PHASE, value: phase }]);
-  };
-  upsertSearchAttributes([
-    { key: VCENTER, value: input.vcenter },
-    { key: PHASE, value: 'planning' },
-  ]);
 
   const compensations = new Compensations();
   const work = new CancellationScope();
+  /** Set once the server has accepted `complete`: from then on nothing may undo the upload. */
+  const commit = { done: false };
   let budgetExceeded = false;
   if (options.timeBudgetMs !== undefined) {
     sleep(options.timeBudgetMs).then(
       () => {
+        if (commit.done) return;
         budgetExceeded = true;
         work.cancel();
       },
@@ -104,10 +97,17 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
     return await work.run(async () =>
       upload(
         input,
-        { control, slow, transfer, keepAlive, keepAliveIntervalMs },
+        {
+          ...proxies,
+          control: watched(proxies.control, status),
+          compensate: watched(proxies.compensate, status),
+          slow,
+          transfer,
+        },
         progress,
-        setPhase,
+        status,
         compensations,
+        commit,
       ),
     );
   } catch (err) {
@@ -119,29 +119,27 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
           nonRetryable: true,
         })
       : err;
-    setPhase('compensating');
+    status.phase('compensating');
     const message = cancelled ? 'upload cancelled' : `upload failed: ${rootMessage(error)}`;
     const failed = await compensations.run({ cancelled, message });
     if (failed.length) log.error('some compensations failed', { failed });
-    setPhase('failed');
+    status.phase('failed');
     throw error;
   }
 }
 
-interface Proxies {
-  control: Activities;
+interface Proxies extends SagaProxies {
   slow: Activities;
   transfer: Activities;
-  keepAlive: Activities;
-  keepAliveIntervalMs: number;
 }
 
 async function upload(
   input: ParsedUploadInput,
-  { control, slow, transfer, keepAlive, keepAliveIntervalMs }: Proxies,
+  { control, compensate, slow, transfer, holdSession }: Proxies,
   progress: UploadProgress,
-  setPhase: (phase: Phase) => void,
+  status: SagaStatus,
   compensations: Compensations,
+  commit: { done: boolean },
 ): Promise<UploadResult> {
   const { vcenter, options } = input;
 
@@ -156,7 +154,7 @@ async function upload(
   }));
   const library = await control.resolveLibrary(vcenter, input.library);
   upsertSearchAttributes([{ key: LIBRARY_ID, value: library.id }]);
-  setCurrentDetails(
+  status.describe(
     `upload ${plan.displayName} → ${library.name}/${'name' in input.item ? input.item.name : input.item.id}, ` +
       `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.totalBytes)}`,
   );
@@ -181,7 +179,7 @@ async function upload(
       },
       uuid4(),
     );
-    compensations.push('delete-item', async () => control.deleteLibraryItem(vcenter, id));
+    compensations.push('delete-item', async () => compensate.deleteLibraryItem(vcenter, id));
     item = { id, name: input.item.name };
     itemCreated = true;
   }
@@ -191,7 +189,7 @@ async function upload(
   const sessionIds: string[] = [];
   let tookOver = false;
   for (let restarts = 0; ; restarts++) {
-    setPhase('creating-session');
+    status.phase('creating-session');
     let sessionId: string;
     try {
       sessionId = await control.createUpdateSession(vcenter, itemId, uuid4());
@@ -210,20 +208,16 @@ async function upload(
     progress.sessionId = sessionId;
     compensations.push('session', async ({ cancelled, message }) =>
       cancelled
-        ? control.cancelUpdateSession(vcenter, sessionId)
-        : control.failUpdateSession(vcenter, sessionId, message),
+        ? compensate.cancelUpdateSession(vcenter, sessionId)
+        : compensate.failUpdateSession(vcenter, sessionId, message),
     );
 
     // Transfers run in their own scope so a lease that finds the session gone can stop them.
     const transfers = new CancellationScope();
-    const lease = new SessionLease(
-      async (p) => keepAlive.keepAliveUpdateSession(vcenter, sessionId, p),
-      keepAliveIntervalMs,
-      transfers,
-    );
+    const lease = new SessionLease(async () => holdSession('update', vcenter, sessionId), transfers);
     lease.start();
     try {
-      setPhase('transferring');
+      status.phase('transferring');
       for (const f of progress.files) Object.assign(f, { bytesSent: 0, state: 'pending' });
       progress.bytesSent = 0;
       const files = await transfers.run(async () =>
@@ -239,7 +233,6 @@ async function upload(
           entry.bytesSent = done.bytesSent;
           entry.state = done.skipped ? 'skipped' : 'done';
           progress.bytesSent += file.size ?? done.size;
-          lease.setProgress(progress.totalBytes ? (progress.bytesSent / progress.totalBytes) * 100 : 99);
           return done;
         }),
       );
@@ -252,16 +245,25 @@ async function upload(
           )
         : [];
 
-      setPhase('validating');
+      status.phase('validating');
       await slow.validateUpdateSession(vcenter, sessionId);
-      setPhase('completing');
+      status.phase('completing');
       await slow.completeUpdateSession(vcenter, sessionId);
-      await waitUntilDone(control, vcenter, sessionId);
+      // The server has the content now: a cancellation, the time budget or a failed lookup from
+      // here on must not fail the session or delete the item. Only an ERROR end undoes it.
+      await CancellationScope.nonCancellable(async () => waitUntilDone(control, vcenter, sessionId));
+      commit.done = true;
       compensations.remove('session');
+      compensations.remove('delete-item');
       await lease.stop();
 
-      const contentVersion = await control.getContentVersion(vcenter, itemId);
-      setPhase('done');
+      const contentVersion = await CancellationScope.nonCancellable(async () =>
+        control.getContentVersion(vcenter, itemId).catch((err: unknown) => {
+          log.warn('upload done; could not read the content version', { error: rootMessage(err) });
+          return undefined;
+        }),
+      );
+      status.phase('done');
       return {
         itemId,
         libraryId: library.id,
@@ -297,9 +299,13 @@ async function upload(
   }
 }
 
-/** `complete` may return before the server has applied everything (PULL); poll until DONE. */
+/**
+ * `complete` may return before the server has applied everything (PULL); poll until DONE,
+ * backing off to a minute so an hour's wait costs under a hundred polls.
+ */
 async function waitUntilDone(control: Activities, vcenter: string, sessionId: string): Promise<void> {
-  for (let delay = 100; ; delay = Math.min(delay * 2, 10_000)) {
+  let waited = 0;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 60_000)) {
     const { state, errorMessage } = await control.getUpdateSessionState(vcenter, sessionId);
     if (state === 'DONE') return;
     if (state === 'ERROR' || state === 'CANCELED') {
@@ -309,6 +315,14 @@ async function waitUntilDone(control: Activities, vcenter: string, sessionId: st
         nonRetryable: true,
       });
     }
+    if (waited >= DONE_TIMEOUT_MS) {
+      throw ApplicationFailure.create({
+        type: 'UpdateSessionFailed',
+        message: `update session ${sessionId} was still ${state} ${DONE_TIMEOUT_MS / 60_000} minutes after complete`,
+        nonRetryable: true,
+      });
+    }
     await sleep(delay);
+    waited += delay;
   }
 }

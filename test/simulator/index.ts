@@ -80,6 +80,14 @@ export interface ContentLibrarySimulator {
   setSessionIdleTimeout(ms: number): void;
   /** Changes how long prepare takes for prepares requested from now on. */
   setPrepareDelay(ms: number): void;
+  /**
+   * A network outage (a fault, not a documented rule): stops listening and drops every open
+   * connection, so calls fail with ECONNREFUSED or a reset, while sessions and their expiry
+   * timers run on as they would on a vCenter that is up but unreachable. Ends with endOutage().
+   */
+  startOutage(): Promise<void>;
+  /** Listens again on the same port after startOutage(); every session and item is as it was. */
+  endOutage(): Promise<void>;
   /** Stops serving, aborts transfers and timers, removes the data directory if it created it. */
   close(): Promise<void>;
 }
@@ -174,12 +182,25 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
     setPrepareDelay: (ms) => {
       sim.prepareDelayMs = ms;
     },
+    startOutage: async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopped;
+    },
+    endOutage: async () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
     close: () =>
       (closed ??= (async () => {
         clearInterval(sweeper);
         store.shutdown();
         server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
         if (ownDataDir) await fs.promises.rm(dataDir, { recursive: true, force: true });
       })()),
   };

@@ -4,7 +4,7 @@
  * Shared by the workflow, the activities and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, Ref } from './transfer';
+import { AbsolutePath, OutageBudgetMs, Ref } from './transfer';
 
 /**
  * Which files of the item to download: a list of entries, each an exact file name or a
@@ -38,6 +38,16 @@ export const DownloadInput = z.object({
       keepAliveIntervalMs: z.number().int().min(1000).optional(),
       /** A download that has not heartbeated for this long is retried. @default CLO_HEARTBEAT_TIMEOUT, else 30s */
       heartbeatTimeoutMs: z.number().int().min(1000).optional(),
+      /** How long vCenter may be unreachable before the saga fails; compensations wait as long again. @default CLO_OUTAGE_BUDGET, else 2 hours */
+      outageBudgetMs: OutageBudgetMs,
+      /** How long a download waits for its host's worker (`<queue>@<host>`) to come back before it fails and compensates. @default CLO_HOST_WAIT_TIMEOUT, else 1 hour */
+      hostWaitTimeoutMs: z.number().int().min(1000).optional(),
+      /** How long the server may take to prepare the files. @default 6 hours */
+      prepareTimeoutMs: z
+        .number()
+        .int()
+        .min(1000)
+        .default(6 * 60 * 60 * 1000),
       /** New sessions the saga may start when one expires while workers were down. @default 2 */
       maxSessionRestarts: z.number().int().min(0).max(10).default(2),
     })

@@ -5,7 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
-import { AbsolutePath, Ref } from './transfer';
+import { AbsolutePath, OutageBudgetMs, Ref } from './transfer';
 
 const HttpUrl = z
   .string()
@@ -88,6 +88,8 @@ export const SyncInput = z.object({
       keepAliveIntervalMs: z.number().int().min(1000).optional(),
       /** Passed to each upload. @default CLO_HEARTBEAT_TIMEOUT, else 30s */
       heartbeatTimeoutMs: z.number().int().min(1000).optional(),
+      /** Passed to each upload: how long it waits out an unreachable vCenter. @default CLO_OUTAGE_BUDGET, else 2 hours */
+      outageBudgetMs: OutageBudgetMs,
     })
     .prefault({}),
 });

@@ -3,7 +3,7 @@
  * callers: library and item references, absolute paths, the phases they report, and
  * the `progress` query. No I/O here.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 
 /** A reference to a library or an item: by id, or by name. */
@@ -25,6 +25,7 @@ export const Phase = z.enum([
   'completing',
   'preparing',
   'verifying',
+  'waiting-for-vcenter',
   'done',
   'compensating',
   'failed',
@@ -44,6 +45,8 @@ export type FileProgress = z.infer<typeof FileProgress>;
 /** What the `progress` query returns, for uploads and downloads alike. */
 export const TransferProgress = z.object({
   phase: Phase,
+  /** Set while the saga waits for an unreachable vCenter (`vCenter <name>`); the phase is kept. */
+  waitingFor: z.string().optional(),
   sessionId: z.string().optional(),
   files: z.array(FileProgress),
   totalBytes: z.number(),
@@ -53,3 +56,31 @@ export type TransferProgress = z.infer<typeof TransferProgress>;
 
 /** Current phase and per-file bytes of a transfer saga. */
 export const progressQuery = defineQuery<TransferProgress>('progress');
+
+/** How long a saga waits out an unreachable vCenter before it fails (and compensates). */
+export const DEFAULT_OUTAGE_BUDGET_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * The outage budget, as a workflow option: how long a saga keeps retrying a vCenter that
+ * refuses connections, resets them or answers 5xx (a reboot or an upgrade takes 15–30
+ * minutes) before it gives up. Compensations wait as long again.
+ */
+export const OutageBudgetMs = z
+  .number()
+  .int()
+  .min(60_000)
+  .max(7 * 24 * 60 * 60 * 1000)
+  .optional()
+  .describe('@default CLO_OUTAGE_BUDGET, else 2 hours');
+
+/** What the lease reports when vCenter stops or starts answering (see the lease activity). */
+export const VCenterStatus = z.object({
+  reachable: z.boolean(),
+  /** When the first failed call of this outage was made (epoch ms), while unreachable. */
+  since: z.number().optional(),
+  error: z.string().optional(),
+});
+export type VCenterStatus = z.infer<typeof VCenterStatus>;
+
+/** Sent by a session's lease when vCenter stops (or starts again) answering its keep_alive. */
+export const vcenterStatusSignal = defineSignal<[VCenterStatus]>('vcenterStatus');

@@ -4,7 +4,7 @@
  * and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, Ref, TransferProgress } from './transfer';
+import { AbsolutePath, OutageBudgetMs, Ref, TransferProgress } from './transfer';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
 export { FileProgress, Phase, progressQuery } from './transfer';
@@ -80,6 +80,8 @@ export const UploadInput = z.object({
       replace: z.boolean().default(false),
       /** Fail the saga (and compensate) if it has not finished within this time. */
       timeBudgetMs: z.number().int().positive().optional(),
+      /** How long vCenter may be unreachable before the saga fails; compensations wait as long again. @default CLO_OUTAGE_BUDGET, else 2 hours */
+      outageBudgetMs: OutageBudgetMs,
       /** When another update session holds the item, cancel it if no running workflow owns it. @default false */
       takeOver: z.boolean().default(false),
       /** New sessions the saga may start when one expires while workers were down. @default 2 */

@@ -40,13 +40,29 @@ export const PERMANENT_FAILURES = [
   // the server's answers
   'ResponseValidationError',
   'TlsError',
+  // the lease gave up on an unreachable vCenter
+  'VCenterUnreachable',
 ];
 
-/** Backoff from 1 s to 30 s, ten attempts, permanent failures never retried. */
+/** Backoff from 1 s to 30 s, ten attempts, permanent failures never retried (sync, reaper). */
 export const RETRY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
   maximumAttempts: 10,
+  nonRetryableErrorTypes: PERMANENT_FAILURES,
+};
+
+/**
+ * The transfer sagas' policy: no attempt cap, so a vCenter that is down for a reboot or an
+ * upgrade (15–30 minutes) is waited out. What bounds the wait is time, not attempts: a
+ * control call's schedule-to-close timeout (the outage budget), and for transfers the
+ * session lease, which fails the saga with `VCenterUnreachable` once keep_alive has failed
+ * for longer than the budget.
+ */
+export const OUTAGE_RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
   nonRetryableErrorTypes: PERMANENT_FAILURES,
 };

@@ -1,0 +1,157 @@
+/**
+ * A vCenter that is unreachable for longer than the sagas' old retry window (10 attempts,
+ * ~151 s): the simulator stops listening and drops its connections for 170 s, mid-transfer.
+ * Three sagas share the outage: one rides it out and completes (its session expires
+ * meanwhile, so it also restarts the session when vCenter returns), one is cancelled during
+ * the outage and cleans up once vCenter is back, and one has a one-minute outage budget, so
+ * its lease gives up during the outage and its compensation too waits for vCenter's return.
+ * With the old policy the first failed after ~151 s and both cleanups gave up, leaving their
+ * items behind.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startUpload, type UploadInput } from '../../client/upload';
+import type { UploadResult } from '../../workflows/definitions/upload';
+import { progressQuery } from '../../workflows/definitions/transfer';
+import { PHASE } from '../../workflows/definitions/search-attributes';
+import { writeRandomFile } from '../fixtures/content';
+import { failureOf } from '../support/failures';
+import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { waitFor } from '../support/polling';
+import { startTarget, type Target } from '../support/targets';
+import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+
+/** Longer than the old policy's 10 attempts (1 + 2 + 4 + 8 + 16 + 30 × 4 s ≈ 151 s of backoff). */
+const OUTAGE_MS = 170_000;
+
+describe('sagas through a vCenter outage longer than the old retry window (simulator)', () => {
+  let target: Target;
+  let worker: TestWorker;
+  let rest: ContentLibraryClient;
+  let library: { id: string; name: string };
+  let dir: string;
+  let proxy: ThrottleProxy;
+
+  beforeAll(async () => {
+    target = await startTarget('simulator');
+    proxy = await startThrottleProxy(target.url, 1024 * 1024);
+    worker = await startTestWorker(
+      testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } }),
+    );
+    rest = restClient(target.url);
+    library = await createTestLibrary(rest, target.datastore);
+    dir = await mkdtemp(join(tmpdir(), 'clo-outage-'));
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await proxy?.close();
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (input: Omit<UploadInput, 'vcenter' | 'library'>): Promise<WorkflowHandle> =>
+    startUpload(
+      worker.client,
+      { vcenter: 'target', library: { name: library.name }, ...input },
+      { taskQueue: worker.taskQueue },
+    );
+  const itemNamed = async (name: string) => rest.findLibraryItems({ library_id: library.id, name });
+  const receiving = (name: string) => async () => {
+    const [itemId] = await itemNamed(name);
+    const live = target
+      .sim!.stats.sessions()
+      .find((s) => s.library_item_id === itemId && s.kind === 'update' && s.state === 'ACTIVE');
+    return live !== undefined && target.sim!.stats.bytesReceived(live.id) > 0;
+  };
+  const phaseOf = async (handle: WorkflowHandle) =>
+    (await handle.describe()).typedSearchAttributes.get(PHASE);
+
+  it(
+    'completes a transfer, and cleans up a cancelled and a failed saga, once vCenter returns',
+    async () => {
+      const names = {
+        rides: `rides-${randomUUID().slice(0, 6)}`,
+        cancelled: `cancelled-${randomUUID().slice(0, 6)}`,
+        budget: `budget-${randomUUID().slice(0, 6)}`,
+      };
+      const files = {
+        rides: await writeRandomFile(join(dir, 'rides.iso'), 24 * 1024 * 1024, 'rides'),
+        cancelled: await writeRandomFile(join(dir, 'cancelled.iso'), 24 * 1024 * 1024, 'cancelled'),
+        budget: await writeRandomFile(join(dir, 'budget.iso'), 24 * 1024 * 1024, 'budget'),
+      };
+      const rides = await start({
+        item: { name: names.rides },
+        source: { kind: 'file', path: files.rides.path },
+      });
+      const cancelled = await start({
+        item: { name: names.cancelled },
+        source: { kind: 'file', path: files.cancelled.path },
+      });
+      const budget = await start({
+        item: { name: names.budget },
+        source: { kind: 'file', path: files.budget.path },
+        options: {
+          outageBudgetMs: 60_000,
+          fileConcurrency: 1,
+          replace: false,
+          takeOver: false,
+          maxSessionRestarts: 2,
+        },
+      });
+      for (const name of Object.values(names)) await waitFor(`bytes of ${name} to flow`, receiving(name));
+
+      // Sessions idle for a minute expire: the outage outlasts them, as a long vCenter reboot would.
+      target.sim!.setSessionIdleTimeout(60_000);
+      await target.sim!.startOutage();
+      const outageStarted = Date.now();
+      await cancelled.cancel();
+
+      // While vCenter is away, the Web UI says so, and nothing has given up yet (but the one-minute budget).
+      await waitFor(
+        'the saga to show it waits for vCenter',
+        async () => (await phaseOf(rides)) === 'waiting-for-vcenter',
+      );
+      expect((await rides.query(progressQuery)).waitingFor).toBe('vCenter target');
+      const budgetErr = await budget.result().catch((e: unknown) => e);
+      expect(budgetErr).toBeInstanceOf(WorkflowFailedError);
+      expect(Date.now() - outageStarted).toBeLessThan(OUTAGE_MS);
+      const budgetFailure = failureOf(budgetErr);
+      expect(budgetFailure.type).toBe('VCenterUnreachable');
+      expect(budgetFailure.message).toContain('outage budget');
+
+      await new Promise((r) => setTimeout(r, OUTAGE_MS - (Date.now() - outageStarted)));
+      for (const handle of [rides, cancelled]) {
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+      }
+      await target.sim!.endOutage();
+      proxy.setRate(1024 * 1024 * 1024);
+
+      const result = (await rides.result()) as UploadResult;
+      expect(result.sessionRestarts).toBeGreaterThanOrEqual(1);
+      expect(await readItemBack(rest, result.itemId)).toEqual({
+        'rides.iso': { size: files.rides.size, sha1: files.rides.sha1 },
+      });
+      expect(await phaseOf(rides)).toBe('done');
+
+      const cancelErr = await cancelled.result().catch((e: unknown) => e);
+      expect(((cancelErr as WorkflowFailedError).cause as Error).name).toBe('CancelledFailure');
+      // Both compensations ran to the end after vCenter returned: the items they created are gone.
+      await waitFor(
+        'the cleanups to finish',
+        async () =>
+          (await itemNamed(names.cancelled)).length === 0 && (await itemNamed(names.budget)).length === 0,
+        30_000,
+      );
+      expect(
+        target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended),
+      ).toEqual([]);
+    },
+    OUTAGE_MS + 180_000,
+  );
+});

@@ -1,0 +1,61 @@
+/**
+ * The activity proxies the transfer sagas share, each group with the timeouts and retry
+ * policy of its role: control-plane calls and compensations as local activities that wait
+ * out a vCenter outage up to the budget, and the session lease on its own queue.
+ */
+import { proxyLocalActivities, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { HoldSessionRequest } from '../../activities/session-lease';
+import { DEFAULT_OUTAGE_BUDGET_MS } from '../definitions/transfer';
+import { leaseTaskQueueFor } from '../definitions/task-queues';
+import { OUTAGE_RETRY, PERMANENT_FAILURES } from './retry';
+
+export interface SagaTimings {
+  outageBudgetMs?: number | undefined;
+  keepAliveIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+export interface SagaProxies {
+  /** Short control-plane calls; retried, whatever the attempt count, for up to the outage budget. */
+  control: Activities;
+  /** The compensations' own policy: they wait out an outage as long again, so cleanup happens when vCenter returns. */
+  compensate: Activities;
+  /** Runs the session's lease until cancelled (see lib/session-lease.ts). */
+  holdSession: (kind: HoldSessionRequest['kind'], vcenter: string, sessionId: string) => Promise<void>;
+  outageBudgetMs: number;
+}
+
+export function sagaProxies({
+  outageBudgetMs,
+  keepAliveIntervalMs,
+  heartbeatTimeoutMs,
+}: SagaTimings): SagaProxies {
+  const budget = outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
+  const local = {
+    startToCloseTimeout: '2 minutes',
+    // A retry due more than 10 s later waits on a workflow timer rather than holding the workflow task open.
+    localRetryThreshold: '10 seconds',
+    retry: OUTAGE_RETRY,
+  } as const;
+  const lease = proxyActivities<Activities>({
+    taskQueue: leaseTaskQueueFor(workflowInfo().taskQueue),
+    // Ends only when the saga cancels it; a lease that outlives this is simply retried.
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: PERMANENT_FAILURES },
+  });
+  return {
+    control: proxyLocalActivities<Activities>({ ...local, scheduleToCloseTimeout: budget }),
+    compensate: proxyLocalActivities<Activities>({ ...local, scheduleToCloseTimeout: budget }),
+    holdSession: async (kind, vcenter, sessionId) =>
+      lease.holdSession({
+        kind,
+        vcenter,
+        sessionId,
+        intervalMs: keepAliveIntervalMs,
+        outageBudgetMs: budget,
+      }),
+    outageBudgetMs: budget,
+  };
+}
