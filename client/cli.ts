@@ -63,6 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`clo: ${err.message}`);
       return EXIT.NOT_FOUND;
     }
+    if (err instanceof Error && err.name === 'RequestConflictError') {
+      console.error(`clo: ${err.message}`);
+      return EXIT.CONFLICT;
+    }
     console.error(
       `clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`,
     );

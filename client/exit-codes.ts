@@ -7,4 +7,9 @@ export const EXIT = {
   BAD_INPUT: 2,
   /** The named workflow, library or item does not exist. */
   NOT_FOUND: 3,
+  /**
+   * A different request for the same target is running (RequestConflictError); nothing was
+   * started. Apart from BAD_INPUT because the same command succeeds once that run has ended.
+   */
+  CONFLICT: 4,
 } as const;

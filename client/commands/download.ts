@@ -17,6 +17,7 @@ interface DownloadOptions {
   direct?: boolean;
   concurrency?: string;
   wait?: boolean;
+  queue?: boolean;
   json?: boolean;
 }
 
@@ -42,6 +43,10 @@ export function registerDownload(program: Command): void {
     )
     .option('--concurrency <n>', 'files downloaded at once', '2')
     .option('--wait', 'follow progress and print the result')
+    .option(
+      '--queue',
+      'when a download of another request into the same destination is running, start after it ends instead of refusing (exit code 4)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: DownloadOptions) => {
       const config = loadConfig();
@@ -61,7 +66,15 @@ export function registerDownload(program: Command): void {
       };
       const { client, close } = await connectClient(config);
       try {
-        const handle = await startDownload(client, input, { taskQueue: config.temporal.taskQueue, config });
+        const handle = await startDownload(client, input, {
+          taskQueue: config.temporal.taskQueue,
+          config,
+          queue: Boolean(opts.queue),
+          onQueued: (running) =>
+            console.error(
+              `clo: waiting for ${running.workflowId} (run ${running.runId}, ${running.description}) to end`,
+            ),
+        });
         if (!opts.wait) {
           console.log(
             opts.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,

@@ -19,6 +19,7 @@ interface UploadOptions {
   takeOver?: boolean;
   concurrency?: string;
   wait?: boolean;
+  queue?: boolean;
   json?: boolean;
 }
 
@@ -53,6 +54,10 @@ export function registerUpload(program: Command): void {
     .option('--take-over', 'cancel update sessions on the item that no running workflow owns')
     .option('--concurrency <n>', 'files transferred at once', '2')
     .option('--wait', 'follow progress and print the result')
+    .option(
+      '--queue',
+      'when an upload of another source into the same item is running, start after it ends instead of refusing (exit code 4)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
       const config = loadConfig();
@@ -90,6 +95,11 @@ export function registerUpload(program: Command): void {
           summary: `upload ${plan.displayName} → ${opts.library}/${opts.item}, ${plan.files.length} file${
             plan.files.length === 1 ? '' : 's'
           }, ${formatBytes(plan.totalBytes)}`,
+          queue: Boolean(opts.queue),
+          onQueued: (running) =>
+            console.error(
+              `clo: waiting for ${running.workflowId} (run ${running.runId}, ${running.description}) to end`,
+            ),
         });
         if (!opts.wait) {
           console.log(
