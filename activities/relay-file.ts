@@ -12,7 +12,7 @@
  * one fails (`SourceChanged`) instead of mixing files of two versions into one item.
  */
 import { randomUUID } from 'node:crypto';
-import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
 import type { UploadSource } from '../workflows/definitions/upload';
 import {
   isContentLibraryError,
@@ -21,6 +21,7 @@ import {
   type UpdateSessionFileInfo,
 } from './content-library';
 import { permanent, sessionGone } from './failures';
+import { heartbeatEvery } from './heartbeat-while';
 import {
   createDigester,
   SourceError,
@@ -151,128 +152,134 @@ export function relayFileActivities(vcenters: VCenterClients) {
       const target = vcenters.get(vcenter);
       const source = vcenters.get(origin.vcenter);
       const signal = cancellationSignal();
+      const progress: RelayHeartbeat = { name: file.name, bytesSent: 0, size, attempt };
+      const beats = heartbeatEvery(() => ({ ...progress }), HEARTBEAT_EVERY_MS);
+      const relay = async (): Promise<FileTransferResult> => {
+        // An attempt that died (worker killed) could not delete its download session: do it now.
+        const previous = (heartbeatDetails as RelayHeartbeat | undefined)?.downloadSessionId;
+        if (previous) await endDownloadSession(source, previous);
 
-      // An attempt that died (worker killed) could not delete its download session: do it now.
-      const previous = (heartbeatDetails as RelayHeartbeat | undefined)?.downloadSessionId;
-      if (previous) await endDownloadSession(source, previous);
-
-      // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
-      const listed = await fileOnServer(target, sessionId, file.name);
-      const existing = listed?.source_type === 'PUSH' ? listed : undefined;
-      if (existing && existing.status === 'READY' && (existing.size ?? existing.bytes_transferred) === size) {
-        return { name: file.name, size, bytesSent: 0, resent: false, skipped: true };
-      }
-      const resent = attempt > 1 && existing !== undefined;
-
-      const downloadSessionId = await source.createDownloadSession(
-        { library_item_id: origin.itemId },
-        randomUUID(),
-      );
-      let bytesSent = 0;
-      let lastBeat = 0;
-      const beat = (): void => {
-        const now = Date.now();
-        if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < size) return;
-        lastBeat = now;
-        heartbeat({ name: file.name, bytesSent, size, attempt, downloadSessionId } satisfies RelayHeartbeat);
-      };
-      beat();
-      const keepAlive = setInterval(() => {
-        const progress = size ? Math.min(99, Math.floor((bytesSent / size) * 100)) : undefined;
-        source.keepAliveDownloadSession(downloadSessionId, progress).catch(() => undefined);
-      }, KEEP_ALIVE_EVERY_MS);
-      keepAlive.unref();
-      try {
-        const session = await onDownloadSession(downloadSessionId, async () =>
-          source.getDownloadSession(downloadSessionId),
-        );
+        // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
+        const listed = await fileOnServer(target, sessionId, file.name);
+        const existing = listed?.source_type === 'PUSH' ? listed : undefined;
         if (
-          origin.contentVersion &&
-          session.library_item_content_version &&
-          session.library_item_content_version !== origin.contentVersion
+          existing &&
+          existing.status === 'READY' &&
+          (existing.size ?? existing.bytes_transferred) === size
         ) {
-          throw permanent(
-            'SourceChanged',
-            `source item ${origin.itemId} changed after it was planned (content version ${origin.contentVersion} → ${session.library_item_content_version}); plan again`,
-          );
+          return { name: file.name, size, bytesSent: 0, resent: false, skipped: true };
         }
-        const endpoint = await prepared(source, downloadSessionId, origin.fileName, signal, beat);
+        const resent = attempt > 1 && existing !== undefined;
 
-        let info: UpdateSessionFileInfo;
-        try {
-          info = await target.addUpdateSessionFile(sessionId, { name: file.name, source_type: 'PUSH', size });
-        } catch (err) {
-          if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
-          throw err;
-        }
-        if (!info.upload_endpoint)
-          throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
-
-        const download = await onDownloadSession(downloadSessionId, async () =>
-          source.downloadFromEndpoint(endpoint, { signal }),
+        const downloadSessionId = await source.createDownloadSession(
+          { library_item_id: origin.itemId },
+          randomUUID(),
         );
-        if (download.contentLength !== undefined && download.contentLength !== size) {
-          download.body.destroy();
-          throw permanent(
-            'SourceChanged',
-            `source file ${origin.fileName} is ${download.contentLength} bytes, but ${size} were planned; plan again`,
-          );
-        }
-        const digester = createDigester(['SHA1' as const]);
-        async function* hashed(): AsyncGenerator<Uint8Array> {
-          for await (const chunk of download.body as AsyncIterable<Buffer>) {
-            digester.update(chunk);
-            yield chunk;
-          }
-        }
-        let sent;
+        // At once, not at the next tick: a worker killed now leaves the next attempt this id to delete.
+        progress.downloadSessionId = downloadSessionId;
+        beats.beat();
+        const keepAlive = setInterval(() => {
+          const percent = size ? Math.min(99, Math.floor((progress.bytesSent / size) * 100)) : undefined;
+          source.keepAliveDownloadSession(downloadSessionId, percent).catch(() => undefined);
+        }, KEEP_ALIVE_EVERY_MS);
+        keepAlive.unref();
         try {
-          sent = await target.uploadToEndpoint(info.upload_endpoint, hashed(), {
-            size,
-            signal,
-            onProgress: (n) => {
-              bytesSent = n;
-              beat();
-            },
-          });
-        } catch (err) {
-          if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
-          throw err;
-        } finally {
-          // Consumed already on success; on failure this releases the source connection.
-          download.body.destroy();
-        }
-        if (sent.bytes !== size)
-          throw new Error(`relayed ${sent.bytes} of ${size} bytes of ${file.name}; the source ended early`);
-        const after = await fileOnServer(target, sessionId, file.name);
-        if (after?.status === 'ERROR') {
-          throw new Error(
-            `the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`,
+          const session = await onDownloadSession(downloadSessionId, async () =>
+            source.getDownloadSession(downloadSessionId),
           );
+          if (
+            origin.contentVersion &&
+            session.library_item_content_version &&
+            session.library_item_content_version !== origin.contentVersion
+          ) {
+            throw permanent(
+              'SourceChanged',
+              `source item ${origin.itemId} changed after it was planned (content version ${origin.contentVersion} → ${session.library_item_content_version}); plan again`,
+            );
+          }
+          const endpoint = await prepared(source, downloadSessionId, origin.fileName, signal);
+
+          let info: UpdateSessionFileInfo;
+          try {
+            info = await target.addUpdateSessionFile(sessionId, {
+              name: file.name,
+              source_type: 'PUSH',
+              size,
+            });
+          } catch (err) {
+            if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+            throw err;
+          }
+          if (!info.upload_endpoint)
+            throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
+
+          const download = await onDownloadSession(downloadSessionId, async () =>
+            source.downloadFromEndpoint(endpoint, { signal }),
+          );
+          if (download.contentLength !== undefined && download.contentLength !== size) {
+            download.body.destroy();
+            throw permanent(
+              'SourceChanged',
+              `source file ${origin.fileName} is ${download.contentLength} bytes, but ${size} were planned; plan again`,
+            );
+          }
+          const digester = createDigester(['SHA1' as const]);
+          async function* hashed(): AsyncGenerator<Uint8Array> {
+            for await (const chunk of download.body as AsyncIterable<Buffer>) {
+              digester.update(chunk);
+              yield chunk;
+            }
+          }
+          let sent;
+          try {
+            sent = await target.uploadToEndpoint(info.upload_endpoint, hashed(), {
+              size,
+              signal,
+              onProgress: (n) => (progress.bytesSent = n),
+            });
+          } catch (err) {
+            if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+            throw err;
+          } finally {
+            // Consumed already on success; on failure this releases the source connection.
+            download.body.destroy();
+          }
+          if (sent.bytes !== size)
+            throw new Error(`relayed ${sent.bytes} of ${size} bytes of ${file.name}; the source ended early`);
+          const after = await fileOnServer(target, sessionId, file.name);
+          if (after?.status === 'ERROR') {
+            throw new Error(
+              `the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`,
+            );
+          }
+          return {
+            name: file.name,
+            size,
+            sha1: digester.digests().SHA1,
+            bytesSent: sent.bytes,
+            resent,
+            skipped: false,
+          };
+        } finally {
+          clearInterval(keepAlive);
+          await endDownloadSession(source, downloadSessionId);
         }
-        return {
-          name: file.name,
-          size,
-          sha1: digester.digests().SHA1,
-          bytesSent: sent.bytes,
-          resent,
-          skipped: false,
-        };
+      };
+      try {
+        return await relay();
       } finally {
-        clearInterval(keepAlive);
-        await endDownloadSession(source, downloadSessionId);
+        beats.stop();
       }
     },
   };
 }
 
-/** Prepares a file of a download session and waits, heartbeating, until its endpoint is usable. */
+/** Prepares a file of a download session and waits (the relay's timer heartbeats) until its endpoint is usable. */
 async function prepared(
   client: ContentLibraryClient,
   sessionId: string,
   fileName: string,
   signal: AbortSignal,
-  beat: () => void,
 ): Promise<TransferEndpoint> {
   let info = await onDownloadSession(sessionId, async () =>
     client.prepareDownloadSessionFile(sessionId, fileName),
@@ -284,7 +291,6 @@ async function prepared(
         `the source could not prepare ${fileName}: ${info.error_message?.default_message ?? 'no reason given'}`,
       );
     }
-    beat();
     await sleep(delay);
     if (signal.aborted) throw signal.reason;
     info = await onDownloadSession(sessionId, async () => client.getDownloadSessionFile(sessionId, fileName));

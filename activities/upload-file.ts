@@ -7,13 +7,14 @@
  * already has: a file it reports READY with the right size is not sent again; a
  * partial one is re-added, which resets it, and sent again.
  */
-import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
 import {
   isContentLibraryError,
   type ContentLibraryClient,
   type UpdateSessionFileInfo,
 } from './content-library';
 import { permanent, sessionGone } from './failures';
+import { heartbeatEvery } from './heartbeat-while';
 import { byteCounter, recordThroughput } from './metrics';
 import { createDigester, readRange, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
@@ -38,7 +39,7 @@ export interface TransferHeartbeat {
   attempt: number;
 }
 
-/** How often a transfer reports its bytes in a heartbeat. */
+/** How often a transfer heartbeats (with its bytes so far), on a timer: see heartbeat-while.ts. */
 export const HEARTBEAT_EVERY_MS = 1000;
 
 /** The session's entry for file `name`, if any; a session the server no longer knows is `SessionGone`. */
@@ -67,145 +68,160 @@ export function uploadFileActivities(vcenters: VCenterClients) {
       const { attempt } = activityInfo();
       const client = vcenters.get(vcenter);
       const signal = cancellationSignal();
-
-      // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
-      const existing = await fileOnServer(client, sessionId, file.name);
-      const added = existing?.source_type === 'PUSH' ? existing : undefined;
-      if (added && added.status === 'READY' && (added.size ?? added.bytes_transferred) === size) {
-        return { name: file.name, size: size, bytesSent: 0, resent: false, skipped: true };
-      }
-      const resent = attempt > 1 && added !== undefined;
-
-      const sha1 = file.manifest?.algorithm === 'SHA1' ? file.manifest.hex.toLowerCase() : undefined;
-      let info: UpdateSessionFileInfo;
-      try {
-        info = await client.addUpdateSessionFile(sessionId, {
-          name: file.name,
-          source_type: 'PUSH',
-          size: size,
-          ...(sha1 ? { checksum_info: { algorithm: 'SHA1', checksum: sha1 } } : {}),
-        });
-      } catch (err) {
-        if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
-        throw err;
-      }
-      if (!info.upload_endpoint) {
-        throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
-      }
-
-      const algorithms = [
-        'SHA1' as const,
-        ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : []),
-      ];
-      const digester = createDigester(algorithms);
-      // Chunks come from a small ring of reused buffers: each is hashed, then sent, and done
-      // with before the next is read (see readRange and UploadBody).
-      const source = readRange(origin.path, origin.offset, origin.length, { signal });
-      let lastBeat = 0;
       const count = byteCounter('upload');
-      const started = Date.now();
-      const beat = (bytesSent: number) => {
-        const now = Date.now();
-        if (now - lastBeat < HEARTBEAT_EVERY_MS && bytesSent < size) return;
-        lastBeat = now;
-        count(bytesSent);
-        heartbeat({ name: file.name, bytesSent, size: size, attempt } satisfies TransferHeartbeat);
-      };
-      beat(0);
-      async function* hashed(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of source) {
-          digester.update(chunk);
-          yield chunk;
+      const progress: TransferHeartbeat = { name: file.name, bytesSent: 0, size, attempt };
+      const beats = heartbeatEvery(() => {
+        count(progress.bytesSent);
+        return { ...progress };
+      }, HEARTBEAT_EVERY_MS);
+      const push = async (): Promise<FileTransferResult> => {
+        // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
+        const existing = await fileOnServer(client, sessionId, file.name);
+        const added = existing?.source_type === 'PUSH' ? existing : undefined;
+        if (added && added.status === 'READY' && (added.size ?? added.bytes_transferred) === size) {
+          return { name: file.name, size: size, bytesSent: 0, resent: false, skipped: true };
         }
-      }
-      const sent = await client
-        .uploadToEndpoint(info.upload_endpoint, hashed(), { size, signal, onProgress: beat })
-        .catch((err: unknown) => {
+        const resent = attempt > 1 && added !== undefined;
+
+        const sha1 = file.manifest?.algorithm === 'SHA1' ? file.manifest.hex.toLowerCase() : undefined;
+        let info: UpdateSessionFileInfo;
+        try {
+          info = await client.addUpdateSessionFile(sessionId, {
+            name: file.name,
+            source_type: 'PUSH',
+            size: size,
+            ...(sha1 ? { checksum_info: { algorithm: 'SHA1', checksum: sha1 } } : {}),
+          });
+        } catch (err) {
           if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
           throw err;
-        });
-      const digests = digester.digests();
-      if (sent.bytes !== size) {
-        throw new Error(
-          `sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`,
-        );
-      }
-      if (file.manifest) {
-        const actual = digests[file.manifest.algorithm];
-        if (actual?.toLowerCase() !== file.manifest.hex.toLowerCase()) {
-          throw permanent(
-            'ChecksumMismatch',
-            `${file.name}: ${file.manifest.algorithm} is ${actual}, but the manifest says ${file.manifest.hex}`,
-            { name: file.name },
+        }
+        if (!info.upload_endpoint) {
+          throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
+        }
+
+        const algorithms = [
+          'SHA1' as const,
+          ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : []),
+        ];
+        const digester = createDigester(algorithms);
+        // Chunks come from a small ring of reused buffers: each is hashed, then sent, and done
+        // with before the next is read (see readRange and UploadBody).
+        const source = readRange(origin.path, origin.offset, origin.length, { signal });
+        const started = Date.now();
+        async function* hashed(): AsyncGenerator<Uint8Array> {
+          for await (const chunk of source) {
+            digester.update(chunk);
+            yield chunk;
+          }
+        }
+        const sent = await client
+          .uploadToEndpoint(info.upload_endpoint, hashed(), {
+            size,
+            signal,
+            onProgress: (n) => (progress.bytesSent = n),
+          })
+          .catch((err: unknown) => {
+            if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
+            throw err;
+          });
+        const digests = digester.digests();
+        if (sent.bytes !== size) {
+          throw new Error(
+            `sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`,
           );
         }
-      }
-      // The server may judge the bytes itself (size, checksum); an ERROR here is worth one more try.
-      const after = await fileOnServer(client, sessionId, file.name);
-      if (after?.status === 'ERROR') {
-        throw new Error(
-          `the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`,
-        );
-      }
-      recordThroughput('upload', sent.bytes, (Date.now() - started) / 1000);
-      return {
-        name: file.name,
-        size: size,
-        sha1: digests.SHA1,
-        bytesSent: sent.bytes,
-        resent,
-        skipped: false,
+        if (file.manifest) {
+          const actual = digests[file.manifest.algorithm];
+          if (actual?.toLowerCase() !== file.manifest.hex.toLowerCase()) {
+            throw permanent(
+              'ChecksumMismatch',
+              `${file.name}: ${file.manifest.algorithm} is ${actual}, but the manifest says ${file.manifest.hex}`,
+              { name: file.name },
+            );
+          }
+        }
+        // The server may judge the bytes itself (size, checksum); an ERROR here is worth one more try.
+        const after = await fileOnServer(client, sessionId, file.name);
+        if (after?.status === 'ERROR') {
+          throw new Error(
+            `the server marked ${file.name} as ERROR after the upload: ${after.error_message?.default_message ?? 'no reason given'}`,
+          );
+        }
+        count(sent.bytes);
+        recordThroughput('upload', sent.bytes, (Date.now() - started) / 1000);
+        return {
+          name: file.name,
+          size: size,
+          sha1: digests.SHA1,
+          bytesSent: sent.bytes,
+          resent,
+          skipped: false,
+        };
       };
+      try {
+        return await push();
+      } finally {
+        beats.stop();
+      }
     },
 
     /** Adds one file as PULL (the server fetches the URL) and waits, heartbeating, until it is READY. */
     async pullFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
       if (file.origin.kind !== 'url') throw permanent('InvalidPlan', `${file.name} is not a URL`);
+      const origin = file.origin;
       const client = vcenters.get(vcenter);
       const signal = cancellationSignal();
-      const listed = await fileOnServer(client, sessionId, file.name);
-      const existing = listed?.source_type === 'PULL' ? listed : undefined;
-      const skipped = existing?.status === 'READY';
-      if (!skipped && !(existing && ['TRANSFERRING', 'VALIDATING'].includes(existing.status))) {
-        await client.addUpdateSessionFile(sessionId, {
-          name: file.name,
-          source_type: 'PULL',
-          source_endpoint: {
-            uri: file.origin.url,
-            ...(file.origin.sslCertificateThumbprint
-              ? { ssl_certificate_thumbprint: file.origin.sslCertificateThumbprint }
-              : {}),
-          },
-          ...(file.size ? { size: file.size } : {}),
-          ...(file.origin.checksum ? { checksum_info: file.origin.checksum } : {}),
-        });
-      }
-      for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-        const now = await fileOnServer(client, sessionId, file.name);
-        heartbeat({
-          name: file.name,
-          bytesSent: now?.bytes_transferred ?? 0,
-          size: file.size ?? 0,
-          attempt: activityInfo().attempt,
-        });
-        if (now?.status === 'READY') {
-          return {
+      // The poll below sleeps up to 5 s between looks, longer than a short heartbeat timeout.
+      const progress: TransferHeartbeat = {
+        name: file.name,
+        bytesSent: 0,
+        size: file.size ?? 0,
+        attempt: activityInfo().attempt,
+      };
+      const beats = heartbeatEvery(() => ({ ...progress }), HEARTBEAT_EVERY_MS);
+      try {
+        const listed = await fileOnServer(client, sessionId, file.name);
+        const existing = listed?.source_type === 'PULL' ? listed : undefined;
+        const skipped = existing?.status === 'READY';
+        if (!skipped && !(existing && ['TRANSFERRING', 'VALIDATING'].includes(existing.status))) {
+          await client.addUpdateSessionFile(sessionId, {
             name: file.name,
-            size: now.size ?? now.bytes_transferred,
-            ...(now.checksum_info?.algorithm === 'SHA1' ? { sha1: now.checksum_info.checksum } : {}),
-            bytesSent: 0,
-            resent: false,
-            skipped,
-          };
+            source_type: 'PULL',
+            source_endpoint: {
+              uri: origin.url,
+              ...(origin.sslCertificateThumbprint
+                ? { ssl_certificate_thumbprint: origin.sslCertificateThumbprint }
+                : {}),
+            },
+            ...(file.size ? { size: file.size } : {}),
+            ...(origin.checksum ? { checksum_info: origin.checksum } : {}),
+          });
         }
-        if (now?.status === 'ERROR' || !now) {
-          throw permanent(
-            'PullFailed',
-            `the server could not pull ${file.origin.url}: ${now?.error_message?.default_message ?? 'the file vanished from the session'}`,
-          );
+        for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+          const now = await fileOnServer(client, sessionId, file.name);
+          progress.bytesSent = now?.bytes_transferred ?? 0;
+          if (now?.status === 'READY') {
+            return {
+              name: file.name,
+              size: now.size ?? now.bytes_transferred,
+              ...(now.checksum_info?.algorithm === 'SHA1' ? { sha1: now.checksum_info.checksum } : {}),
+              bytesSent: 0,
+              resent: false,
+              skipped,
+            };
+          }
+          if (now?.status === 'ERROR' || !now) {
+            throw permanent(
+              'PullFailed',
+              `the server could not pull ${origin.url}: ${now?.error_message?.default_message ?? 'the file vanished from the session'}`,
+            );
+          }
+          await sleep(delay);
+          if (signal.aborted) throw signal.reason;
         }
-        await sleep(delay);
-        if (signal.aborted) throw signal.reason;
+      } finally {
+        beats.stop();
       }
     },
   };
