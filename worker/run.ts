@@ -1,9 +1,12 @@
 /**
- * `clo worker`: runs a worker until SIGINT/SIGTERM, then lets in-flight activities
- * finish (up to the shutdown grace time) before exiting. Temporal's SDK installs the
- * signal handlers itself (`shutdownSignals`); we only wait for `run()` to return.
+ * `clo worker`: runs a worker until SIGINT/SIGTERM, then drains: polling stops, in-flight
+ * activities may finish within `worker.shutdownGraceMs`, and those still running then are
+ * aborted and handed off to another worker as a retryable failure (create-worker.ts,
+ * shutdown-hand-off.ts). Temporal's SDK installs the signal handlers itself
+ * (`shutdownSignals`); we wait for `run()` to return, and bound the whole exit.
  */
 import { setFlagsFromString } from 'node:v8';
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from '../temporal.config';
 import { createLogger } from '../activities/logger';
 import { createWorker } from './create-worker';
@@ -72,10 +75,46 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
     },
     'worker started',
   );
+  const exitBound = boundShutdown(config.worker.shutdownGraceMs, logger);
   try {
     await worker.run();
   } finally {
+    exitBound.stopListening();
     await close();
     logger.info({}, 'worker stopped');
   }
+}
+
+/**
+ * Past the grace time the SDK aborts what still runs and, a few seconds later, gives up on
+ * it (shutdownForceTime); what is left then (an activity that ignored its abort, a close that
+ * waits on it) must not keep a process that was told to stop alive until an orchestrator's
+ * SIGKILL: exit on our own, the work goes elsewhere at its heartbeat timeout.
+ */
+const EXIT_SLACK_MS = 5000;
+
+function boundShutdown(graceMs: number, logger: Logger): { stopListening(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (timer) {
+      // A second Ctrl-C means now, as it did before this handler existed.
+      logger.warn({ signal }, 'second signal: exiting without waiting for in-flight activities');
+      process.exit(1);
+    }
+    logger.info({ signal, graceMs }, 'worker draining: polling stopped, in-flight activities may finish');
+    timer = setTimeout(() => {
+      logger.error({ graceMs }, 'worker did not stop within its shutdown grace time; exiting');
+      process.exit(1);
+    }, graceMs + EXIT_SLACK_MS);
+    // Never the reason the process stays up.
+    timer.unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    stopListening: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
 }

@@ -62,15 +62,22 @@ describe('loadConfig', () => {
   });
 
   it('names the host queue after CLO_HOST_ID when set, and after the host name otherwise', () => {
-    expect(loadConfig({}).worker).toEqual({ directIo: true });
+    expect(loadConfig({}).worker).toEqual({ directIo: true, shutdownGraceMs: 25_000 });
     expect(loadConfig({ CLO_HOST_ID: 'nfs-volume-1' }).worker).toEqual({
       hostId: 'nfs-volume-1',
       directIo: true,
+      shutdownGraceMs: 25_000,
     });
     expect(configError({ CLO_HOST_ID: 'a/b' })).toMatch(
       /CLO_HOST_ID: expected a stable id of letters, digits/,
     );
     expect(configError({ CLO_HOST_ID: '.hidden' })).toMatch(/CLO_HOST_ID: /);
+  });
+
+  it('drains a stopping worker for CLO_SHUTDOWN_GRACE, 25 s unless set', () => {
+    expect(loadConfig({}).worker.shutdownGraceMs).toBe(25_000);
+    expect(loadConfig({ CLO_SHUTDOWN_GRACE: '2s' }).worker.shutdownGraceMs).toBe(2000);
+    expect(configError({ CLO_SHUTDOWN_GRACE: 'soon' })).toMatch(/CLO_SHUTDOWN_GRACE: expected a duration/);
   });
 
   it('writes downloads with O_DIRECT unless CLO_DIRECT_IO turns it off', () => {
