@@ -4,6 +4,7 @@
  * whose retryability is the error's own, so Temporal's retry policy is the only
  * retry layer.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 
 /** Errors that will not get better by retrying, whatever their class says. */
@@ -53,6 +54,48 @@ export function permanent(
   });
 }
 
+/**
+ * What an unreachable or restarting vCenter looks like: refused or reset connections,
+ * timeouts, 5xx. The sagas retry these without an attempt cap (workflows/lib/retry.ts
+ * OUTAGE_RETRY), bounded by time: the outage budget.
+ */
+const OUTAGE_TYPES = new Set([
+  'TransportError',
+  'ServiceUnavailableError',
+  'InternalServerError',
+  'UnexpectedResponseError',
+]);
+
+/**
+ * Attempts after which any other retryable failure becomes permanent. The sagas' policy has
+ * no attempt cap (so outages are waited out); without this, a failure no retry can fix that
+ * is marked retryable by mistake would be retried for the whole outage budget.
+ */
+export const MAX_ATTEMPTS_OUTSIDE_OUTAGES = 10;
+
+/** Ends the retries of a retryable failure that is not an outage once it has had its attempts. */
+function capAttempts(failure: TemporalFailure): TemporalFailure {
+  if (
+    !(failure instanceof ApplicationFailure) ||
+    failure.nonRetryable ||
+    OUTAGE_TYPES.has(failure.type ?? '')
+  )
+    return failure;
+  let attempt = 0;
+  try {
+    attempt = Context.current().info.attempt;
+  } catch {
+    return failure; // not inside an activity
+  }
+  if (attempt < MAX_ATTEMPTS_OUTSIDE_OUTAGES) return failure;
+  return ApplicationFailure.create({
+    type: failure.type ?? 'UnknownError',
+    message: `${failure.message} (gave up after ${attempt} attempts: only an unreachable vCenter is retried without limit)`,
+    nonRetryable: true,
+    details: failure.details ?? [],
+  });
+}
+
 /** Wraps every function of an activity map so what it throws is an ApplicationFailure. */
 export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
   activities: T,
@@ -64,7 +107,7 @@ export function withFailures<T extends Record<string, (...args: never[]) => Prom
       try {
         return await fn(...args);
       } catch (err) {
-        throw toApplicationFailure(err);
+        throw capAttempts(toApplicationFailure(err));
       }
     };
   }

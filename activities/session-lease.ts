@@ -46,6 +46,8 @@ export interface LeaseHeartbeat {
 
 /** How often the lease heartbeats; a cancellation reaches it no later than this. */
 const HEARTBEAT_MS = 1000;
+/** How often keep_alive is tried while vCenter does not answer. */
+const OUTAGE_RETRY_MS = 10_000;
 /** How long the lease waits for the saga to answer its progress query before keeping alive without it. */
 const QUERY_DEADLINE_MS = 5000;
 
@@ -110,9 +112,12 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
           log.warn('keep_alive failed; will try again', { sessionId: req.sessionId, error: message });
         }
         // Wait for the next keep_alive in heartbeat-sized steps: a cancellation arrives with a heartbeat.
-        for (let waited = 0; waited < req.intervalMs; waited += HEARTBEAT_MS) {
+        // While vCenter is away, ask more often, so its return (and an expired session) is noticed soon.
+        const pause =
+          state.unreachableSince === undefined ? req.intervalMs : Math.min(req.intervalMs, OUTAGE_RETRY_MS);
+        for (let waited = 0; waited < pause; waited += HEARTBEAT_MS) {
           heartbeat(state);
-          await sleep(Math.min(HEARTBEAT_MS, req.intervalMs - waited));
+          await sleep(Math.min(HEARTBEAT_MS, pause - waited));
         }
       }
     },

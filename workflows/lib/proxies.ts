@@ -19,7 +19,7 @@ export interface SagaTimings {
 export interface SagaProxies {
   /** Short control-plane calls; retried, whatever the attempt count, for up to the outage budget. */
   control: Activities;
-  /** The compensations' own policy: they wait out an outage as long again, so cleanup happens when vCenter returns. */
+  /** The compensations' own policy: they outlast the budget, so cleanup happens when vCenter returns. */
   compensate: Activities;
   /** Runs the session's lease until cancelled (see lib/session-lease.ts). */
   holdSession: (kind: HoldSessionRequest['kind'], vcenter: string, sessionId: string) => Promise<void>;
@@ -47,7 +47,12 @@ export function sagaProxies({
   });
   return {
     control: proxyLocalActivities<Activities>({ ...local, scheduleToCloseTimeout: budget }),
-    compensate: proxyLocalActivities<Activities>({ ...local, scheduleToCloseTimeout: budget }),
+    // A saga that failed because vCenter was away for its whole budget compensates while it may
+    // still be away: each undo waits twice the budget and ten minutes more.
+    compensate: proxyLocalActivities<Activities>({
+      ...local,
+      scheduleToCloseTimeout: 2 * budget + 10 * 60_000,
+    }),
     holdSession: async (kind, vcenter, sessionId) =>
       lease.holdSession({
         kind,

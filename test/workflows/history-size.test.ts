@@ -1,0 +1,152 @@
+/**
+ * How long a saga's history grows, measured on real runs (the figures in docs/history.md come
+ * from this test's output): a 2-file upload, a 100-file item, a transfer that lasts many
+ * keep-alive intervals (the 24-hour case, time-compressed: keep-alive every second), and a sync's
+ * runs, from which a 1,000-item sync follows (it continues as new after every batch of 100).
+ * The assertions hold the promise that matters: a longer transfer adds no events, so a 24-hour
+ * transfer stays far under Temporal's 10,240-event warning with default settings.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startSync } from '../../client/sync';
+import { startUpload, type UploadInput } from '../../client/upload';
+import { syncWorkflowId } from '../../workflows/definitions/sync';
+import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
+import { createTestLibrary, restClient } from '../support/library';
+import { startTarget, type Target } from '../support/targets';
+import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+
+async function eventCount(handle: WorkflowHandle): Promise<number> {
+  return (await handle.fetchHistory()).events?.length ?? 0;
+}
+
+/** Events of every run of a workflow id (a sync continues as new), oldest first. */
+async function runsOf(client: Client, workflowId: string): Promise<number[]> {
+  const counts: number[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    counts.push(await eventCount(client.workflow.getHandle(workflowId, run.runId)));
+  }
+  return counts.reverse();
+}
+
+describe('history size of the sagas (simulator)', () => {
+  let target: Target;
+  let worker: TestWorker;
+  let rest: ContentLibraryClient;
+  let library: { id: string; name: string };
+  let dir: string;
+  let proxy: ThrottleProxy;
+  const figures: Record<string, number | number[]> = {};
+
+  beforeAll(async () => {
+    target = await startTarget('simulator');
+    proxy = await startThrottleProxy(target.url, 1024 * 1024 * 1024);
+    const config = testConfig({
+      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
+    });
+    worker = await startTestWorker(config);
+    rest = restClient(target.url);
+    library = await createTestLibrary(rest, target.datastore);
+    dir = await mkdtemp(join(tmpdir(), 'clo-history-'));
+  });
+  afterAll(async () => {
+    console.log(`history sizes (events): ${JSON.stringify(figures)}`);
+    await worker?.stop();
+    await proxy?.close();
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const upload = async (input: Omit<UploadInput, 'vcenter' | 'library'>) => {
+    const handle = await startUpload(
+      worker.client,
+      { vcenter: 'target', library: { name: library.name }, ...input },
+      { taskQueue: worker.taskQueue },
+    );
+    await handle.result();
+    return eventCount(handle);
+  };
+
+  it('a 2-file and a 100-file upload: a fixed cost plus a few events per file', async () => {
+    const two = await makeOvfPackage(join(dir, 'two'), {
+      name: 'two',
+      disks: [{ size: 4096 }],
+      manifest: false,
+    });
+    const hundred = await makeOvfPackage(join(dir, 'hundred'), {
+      name: 'hundred',
+      disks: Array.from({ length: 99 }, () => ({ size: 1024 })),
+      manifest: false,
+    });
+    figures.twoFiles = await upload({
+      item: { name: `two-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'ovf', path: two.descriptorPath },
+    });
+    figures.hundredFiles = await upload({
+      item: { name: `hundred-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'ovf', path: hundred.descriptorPath },
+    });
+    const perFile = (figures.hundredFiles - figures.twoFiles) / 98;
+    figures.perFile = Math.round(perFile * 10) / 10;
+    expect(perFile).toBeLessThanOrEqual(8);
+    expect(figures.hundredFiles).toBeLessThan(1000);
+  });
+
+  it('a transfer that lasts 20 keep-alive intervals has no more events than one that lasts none', async () => {
+    const file = await writeRandomFile(join(dir, 'long.iso'), 8 * 1024 * 1024, 'long');
+    const options = {
+      keepAliveIntervalMs: 1000,
+      fileConcurrency: 1,
+      replace: false,
+      takeOver: false,
+      maxSessionRestarts: 2,
+    };
+    const quick = await upload({
+      item: { name: `quick-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'file', path: file.path },
+      options,
+    });
+    // ~20 s at 400 KiB/s: 20 keep-alives.
+    proxy.setRate(400 * 1024);
+    const keepAlives = target.sim!.stats.calls('updatesession.keep-alive');
+    const slow = await upload({
+      item: { name: `slow-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'file', path: file.path },
+      options,
+    });
+    proxy.setRate(1024 * 1024 * 1024);
+    const kept = target.sim!.stats.calls('updatesession.keep-alive') - keepAlives;
+    figures.quickTransfer = quick;
+    figures.twentyKeepAliveTransfer = slow;
+    figures.keepAlivesDuringIt = kept;
+    expect(kept).toBeGreaterThanOrEqual(10);
+    expect(slow).toBeLessThanOrEqual(quick + 4);
+  }, 120_000);
+
+  it('a sync run: a fixed cost plus a few events per item, bounded by continue-as-new per batch', async () => {
+    const catalog = join(dir, 'catalog');
+    await mkdir(catalog);
+    for (let i = 0; i < 12; i++) await writeRandomFile(join(catalog, `img-${i}.iso`), 1024, `img-${i}`);
+    const syncLib = await createTestLibrary(rest, target.datastore, 'sync');
+    const input = {
+      vcenter: 'target',
+      library: { name: syncLib.name },
+      source: { kind: 'catalog' as const, path: catalog },
+      options: { batchSize: 4 },
+    };
+    const handle = await startSync(worker.client, input, { taskQueue: worker.taskQueue });
+    await handle.result();
+    const runs = await runsOf(worker.client, syncWorkflowId(input));
+    figures.syncRunsOf4Items = runs;
+    // 12 items in batches of 4: three runs that each finish a batch, then one that finds nothing left.
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    const batchRuns = runs.slice(0, 3);
+    expect(Math.max(...batchRuns) - Math.min(...batchRuns)).toBeLessThanOrEqual(10);
+  }, 120_000);
+});

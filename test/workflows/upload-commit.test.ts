@@ -1,0 +1,101 @@
+/**
+ * Once the server has accepted `complete`, nothing may undo an upload: not a failed
+ * content-version lookup, not the time budget running out, not a cancellation. Each of
+ * these used to run the compensations after the commit, deleting the committed item it had
+ * created and reporting failure. The simulator delays the first DONE check to open the window.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContentLibraryClient } from '../../activities/content-library';
+import { startUpload, type UploadInput } from '../../client/upload';
+import type { UploadResult } from '../../workflows/definitions/upload';
+import { writeRandomFile } from '../fixtures/content';
+import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { waitFor } from '../support/polling';
+import { startTarget, type Target } from '../support/targets';
+import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+
+/** How long the simulator holds the first session state poll after complete. */
+const DONE_DELAY_MS = 8000;
+
+describe('uploadLibraryItem after the commit (simulator)', () => {
+  let target: Target;
+  let worker: TestWorker;
+  let rest: ContentLibraryClient;
+  let library: { id: string; name: string };
+  let dir: string;
+
+  beforeAll(async () => {
+    target = await startTarget('simulator');
+    worker = await startTestWorker(
+      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
+    );
+    rest = restClient(target.url);
+    library = await createTestLibrary(rest, target.datastore);
+    dir = await mkdtemp(join(tmpdir(), 'clo-commit-'));
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => target.sim!.faults.clear());
+
+  const upload = async (label: string, options: Partial<NonNullable<UploadInput['options']>> = {}) => {
+    const file = await writeRandomFile(join(dir, `${label}.iso`), 64 * 1024, label);
+    const name = `${label}-${randomUUID().slice(0, 6)}`;
+    const completes = target.sim!.stats.calls('updatesession.complete');
+    target.sim!.faults.addLatency({ operation: 'updatesession.get', ms: DONE_DELAY_MS, count: 1 });
+    const handle = await startUpload(
+      worker.client,
+      {
+        vcenter: 'target',
+        library: { name: library.name },
+        item: { name },
+        source: { kind: 'file', path: file.path },
+        options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2, ...options },
+      },
+      { taskQueue: worker.taskQueue, config: worker.config },
+    );
+    const committed = async () =>
+      waitFor('complete to be called', () => target.sim!.stats.calls('updatesession.complete') > completes);
+    return { file, name, handle, committed };
+  };
+  const expectCommitted = async (
+    result: UploadResult,
+    file: { size: number; sha1: string },
+    label: string,
+  ) => {
+    expect(result.itemCreated).toBe(true);
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      [`${label}.iso`]: { size: file.size, sha1: file.sha1 },
+    });
+  };
+
+  it('completes when the content-version lookup after DONE fails for good', async () => {
+    const { file, handle, committed } = await upload('version');
+    await committed();
+    target.sim!.faults.failNext({ operation: 'item.get', kind: 'unauthorized', count: 50 });
+    const result = (await handle.result());
+    expect(result.contentVersion).toBeUndefined();
+    await expectCommitted(result, file, 'version');
+  });
+
+  it('completes when its time budget runs out after complete', async () => {
+    const { file, handle, committed } = await upload('budget', { timeBudgetMs: DONE_DELAY_MS / 2 });
+    await committed();
+    const result = (await handle.result());
+    await expectCommitted(result, file, 'budget');
+  });
+
+  it('completes when it is cancelled after complete', async () => {
+    const { file, handle, committed } = await upload('cancel');
+    await committed();
+    await handle.cancel();
+    const result = (await handle.result());
+    await expectCommitted(result, file, 'cancel');
+  });
+});
