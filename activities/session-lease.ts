@@ -13,7 +13,7 @@
  * (NOT_FOUND: it expired while vCenter or every worker was away) is the permanent
  * `SessionGone`, which the saga answers by starting a new session.
  */
-import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import {
   progressQuery,
@@ -78,8 +78,12 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
         let progress: number | undefined;
         if (saga && temporal) {
           const deadline = Date.now() + QUERY_DEADLINE_MS;
+          // Tied to the cancellation too: a draining worker's own workflow worker no longer
+          // answers, and the lease must not wait out the deadline past the shutdown grace.
           const p = await temporal
-            .withDeadline(deadline, async () => saga.query(progressQuery))
+            .withAbortSignal(cancellationSignal(), async () =>
+              temporal.withDeadline(deadline, async () => saga.query(progressQuery)),
+            )
             .catch(() => undefined);
           if (p && percent(p) > state.clientProgress) progress = percent(p);
         }

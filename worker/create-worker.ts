@@ -75,18 +75,21 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     hostTaskQueue,
     directIo: config.worker.directIo,
   });
+  // Drain on SIGTERM: in-flight activities get the grace time, then are aborted and handed
+  // off as a retryable failure (shutdown-hand-off.ts). An activity that ignores the abort
+  // cannot hold the process past the force time: run() then throws and worker/run.ts exits.
+  const drainOptions = {
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+    shutdownForceTime: config.worker.shutdownGraceMs + SHUTDOWN_FORCE_SLACK_MS,
+    interceptors: { activity: [shutdownHandOff] } as WorkerOptions['interceptors'],
+  };
   const activityOptions = {
     // Transfers stream; a few at a time saturate a link without starving heartbeats.
     maxConcurrentActivityTaskExecutions: 8,
     // Cancellation reaches an activity only with a heartbeat the server sees; the SDK's
     // default throttle (80% of the heartbeat timeout) would delay an abort by tens of seconds.
     maxHeartbeatThrottleInterval: '1 second',
-    // Drain on SIGTERM: in-flight activities get the grace time, then are aborted and handed
-    // off as a retryable failure (shutdown-hand-off.ts). An activity that ignores the abort
-    // cannot hold the process past the force time: run() then throws and worker/run.ts exits.
-    shutdownGraceTime: config.worker.shutdownGraceMs,
-    shutdownForceTime: config.worker.shutdownGraceMs + SHUTDOWN_FORCE_SLACK_MS,
-    interceptors: { activity: [shutdownHandOff] } as WorkerOptions['interceptors'],
+    ...drainOptions,
   } as const;
   const worker = await Worker.create({
     connection,
@@ -122,6 +125,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     // A lease is one keep_alive a minute and a heartbeat a second: cheap, so many at once.
     maxConcurrentActivityTaskExecutions: 200,
     maxHeartbeatThrottleInterval: activityOptions.maxHeartbeatThrottleInterval,
+    // Its leases keep the sessions of transfers still draining alive until those end.
+    ...drainOptions,
   });
   let sideFailure: Error | undefined;
   // Without its host or lease queue this worker cannot finish a saga: stop it too, and report at close().
