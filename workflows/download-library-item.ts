@@ -279,7 +279,7 @@ async function download(
       work.cancel();
       await Promise.allSettled([...inFlight]);
       await lease.stop();
-      const gone = lease.lost !== undefined || failureType(err) === 'SessionGone';
+      const gone = lease.lost ? lease.lost.type === 'SessionGone' : failureType(err) === 'SessionGone';
       if (gone && restarts < options.maxSessionRestarts && !CancellationScope.current().consideredCancelled) {
         log.warn(
           'download session is gone; starting a new one for the remaining files, keeping their part files',

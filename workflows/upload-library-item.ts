@@ -285,7 +285,7 @@ async function upload(
       // Stop sibling transfers still running in this session before deciding what next.
       transfers.cancel();
       await lease.stop();
-      const gone = lease.lost !== undefined || failureType(err) === 'SessionGone';
+      const gone = lease.lost ? lease.lost.type === 'SessionGone' : failureType(err) === 'SessionGone';
       if (gone && restarts < options.maxSessionRestarts && !CancellationScope.current().consideredCancelled) {
         log.warn('update session is gone; starting a new one for the remaining work', {
           sessionId,
