@@ -55,6 +55,14 @@ function percent(p: TransferProgress): number {
   return p.totalBytes > 0 ? Math.min(99, Math.floor((p.bytesSent / p.totalBytes) * 100)) : 0;
 }
 
+/** Heartbeats until the saga cancels the lease (the cancellation rejects the sleep). */
+async function waitForCancellation(state: LeaseHeartbeat): Promise<void> {
+  for (;;) {
+    heartbeat(state);
+    await sleep(HEARTBEAT_MS);
+  }
+}
+
 export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Client) {
   return {
     /** Keeps the session alive until cancelled; see the module comment. */
@@ -97,9 +105,14 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
           }
         } catch (err) {
           if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(req.sessionId);
-          // No longer ACTIVE (completing, or ended by someone else): nothing left to keep alive.
-          if (isContentLibraryError(err) && err.code === 'NOT_ALLOWED_IN_CURRENT_STATE') return;
+          // No longer ACTIVE (completing, or ended by someone else): nothing to keep alive, but the
+          // lease still ends only when the saga cancels it (see workflows/lib/session-lease.ts).
+          const ended = isContentLibraryError(err) && err.code === 'NOT_ALLOWED_IN_CURRENT_STATE';
           const message = (err as Error).message;
+          if (ended) {
+            await waitForCancellation(state);
+            return;
+          }
           const first = state.unreachableSince === undefined;
           state.unreachableSince ??= Date.now();
           const down = Date.now() - state.unreachableSince;

@@ -133,20 +133,29 @@ describe('history size of the sagas (simulator)', () => {
     const catalog = join(dir, 'catalog');
     await mkdir(catalog);
     for (let i = 0; i < 12; i++) await writeRandomFile(join(catalog, `img-${i}.iso`), 1024, `img-${i}`);
-    const syncLib = await createTestLibrary(rest, target.datastore, 'sync');
-    const input = {
-      vcenter: 'target',
-      library: { name: syncLib.name },
-      source: { kind: 'catalog' as const, path: catalog },
-      options: { batchSize: 4 },
+    const runs = async (batchSize: number): Promise<number[]> => {
+      const lib = await createTestLibrary(rest, target.datastore, 'sync');
+      const input = {
+        vcenter: 'target',
+        library: { name: lib.name },
+        source: { kind: 'catalog' as const, path: catalog },
+        options: { batchSize },
+      };
+      await (await startSync(worker.client, input, { taskQueue: worker.taskQueue })).result();
+      return runsOf(worker.client, syncWorkflowId(input));
     };
-    const handle = await startSync(worker.client, input, { taskQueue: worker.taskQueue });
-    await handle.result();
-    const runs = await runsOf(worker.client, syncWorkflowId(input));
-    figures.syncRunsOf4Items = runs;
-    // 12 items in batches of 4: three runs that each finish a batch, then one that finds nothing left.
-    expect(runs.length).toBeGreaterThanOrEqual(3);
-    const batchRuns = runs.slice(0, 3);
-    expect(Math.max(...batchRuns) - Math.min(...batchRuns)).toBeLessThanOrEqual(10);
+    // 12 items in batches of 4: three runs that each finish a batch (then, maybe, one that finds nothing left).
+    const small = await runs(4);
+    const whole = await runs(12);
+    figures.syncRunsOf4Items = small;
+    figures.syncRunOf12Items = whole;
+    expect(small.length).toBeGreaterThanOrEqual(3);
+    const batchRuns = small.slice(0, 3);
+    // Runs of equal batches cost the same: the history of a sync does not grow from run to run.
+    expect(Math.max(...batchRuns) - Math.min(...batchRuns)).toBeLessThanOrEqual(12);
+    const perItem = (whole[0]! - Math.min(...batchRuns)) / 8;
+    figures.syncPerItem = Math.round(perItem * 10) / 10;
+    figures.syncRunOf100Items = Math.round(whole[0]! + 88 * perItem);
+    expect(figures.syncRunOf100Items).toBeLessThan(2000);
   }, 120_000);
 });

@@ -6,6 +6,11 @@
  * behind transfers. When the lease finds the session gone (`SessionGone`) or vCenter away for
  * longer than the outage budget (`VCenterUnreachable`), it records why and cancels the
  * work scope, so the saga can start a new session or fail and compensate.
+ *
+ * The lease activity ends only when the saga cancels it (or when it fails). Were it to end by
+ * itself too (say, on finding the session DONE), its completion could race the saga's cancel
+ * into one workflow task, which the SDK's state machine rejects ("ActivityMachine in state
+ * ScheduledActivityCancelCommandCreated ... ActivityTaskStarted") and the saga stalls.
  */
 import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { failureType } from './failures';
