@@ -13,7 +13,12 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/simulator/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/unit/**/*.test.ts',
+        '<rootDir>/test/simulator/**/*.test.ts',
+        // Replays the recorded histories on the current code: needs no server.
+        '<rootDir>/test/replay/**/*.test.ts',
+      ],
     },
     {
       ...common,

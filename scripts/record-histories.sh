@@ -4,8 +4,9 @@
 # a fresh stack; before global teardown stops the Temporal server, it keeps a few small
 # histories of each workflow type and scenario. New files are ADDED beside the existing
 # ones (runs of older code the current code must keep replaying); --replace starts over.
-# --at REV records the tests and workflow code of commit REV (exported into a temporary directory)
-# instead of the working tree, whose workflows/ may hold someone's unfinished edit.
+# --at REV records the tests and workflow code of commit REV (exported into a temporary
+# directory, with this checkout's recorder) instead of the working tree, whose workflows/
+# may hold someone's unfinished edit.
 # Extra arguments go to Jest (e.g. test file paths to record fewer).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,6 +40,11 @@ if [ -n "$at" ]; then
   trap 'rm -rf "$copy"' EXIT
   git archive "$commit" | tar -x -C "$copy"
   ln -s "$root/node_modules" "$copy/node_modules"
+  # The recorder is this checkout's (REV may predate it); the tests and the workflow code are REV's.
+  for f in scripts/record-histories.ts test/replay/classify.ts test/replay/history-json.ts \
+    test/stack/global-teardown.ts; do
+    mkdir -p "$(dirname "$copy/$f")" && cp "$root/$f" "$copy/$f"
+  done
   export CLO_RECORD_COMMIT=$commit
   cd "$copy"
   echo "record-histories: recording commit $commit (in $copy)" >&2

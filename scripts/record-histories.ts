@@ -11,10 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { classifyHistory, type HistoryClass, type JsonHistory, type Scenario } from '../test/replay/classify';
+import { historyToJson } from '../test/replay/history-json';
 
 /** One corpus file, as test/replay/histories/index.json lists it. */
 export interface IndexEntry {
@@ -139,7 +139,7 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
     const client = new Client({ connection, namespace: opts.namespace });
     for await (const wf of client.workflow.list({ query: 'ExecutionStatus != "Running"' })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const json = JSON.parse(historyToJSON(history)) as JsonHistory;
+      const json = historyToJson(history);
       const cls = classifyHistory(json);
       const reason = exclusionReason(cls, stackBuildId);
       if (reason) {
@@ -158,7 +158,7 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
   const commit = gitCommit(root);
   const added: string[] = [];
   for (const c of selectRepresentatives(candidates, opts.perClass ?? 2)) {
-    const name = `${c.cls.workflowType}/${c.cls.scenarios[0] ?? c.cls.status}-${c.runId.slice(0, 8)}.json`;
+    const name = `${c.cls.workflowType}/${c.cls.scenarios[0] ?? c.cls.status}-${c.runId.slice(-8)}.json`;
     if (index[name]) continue;
     await mkdir(dirname(join(opts.dir, name)), { recursive: true });
     await writeFile(join(opts.dir, name), c.text);
@@ -183,9 +183,20 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
   const skipped = [...excluded].map(([reason, n]) => `${n} × ${reason}`).join(', ') || 'none';
   console.log(
     `\n[record-histories] ${candidates.length} closed histories on the stack (left out: ${skipped}); ` +
-      `added ${added.length} to ${relative(root, opts.dir)}, now ${Object.keys(sorted).length} files, ` +
+      `added ${added.length} to ${opts.dir}, now ${Object.keys(sorted).length} files, ` +
       `${(bytes / 1024 / 1024).toFixed(2)} MiB`,
   );
+  // What the stack produced, per class: how many were kept of how many seen.
+  const seen = new Map<string, [number, number]>();
+  const keptRuns = new Set(added.map((name) => index[name]!.runId));
+  for (const c of candidates) {
+    for (const k of [c.cls.workflowType, ...c.cls.scenarios.map((s) => `${c.cls.workflowType}:${s}`)]) {
+      const [kept, all] = seen.get(k) ?? [0, 0];
+      seen.set(k, [kept + (keptRuns.has(c.runId) ? 1 : 0), all + 1]);
+    }
+  }
+  const classes = [...seen].sort(([a], [b]) => a.localeCompare(b));
+  console.log(classes.map(([k, [kept, all]]) => `  ${k}: ${kept}/${all}`).join('\n'));
   if (bytes > 3 * 1024 * 1024) console.warn('[record-histories] the corpus is over 3 MiB: lower --per-class');
   return added;
 }

@@ -234,3 +234,13 @@ export function classifyHistory(history: JsonHistory): HistoryClass {
 export function hasCommands(history: JsonHistory): boolean {
   return history.events.some((e) => COMMAND_EVENTS.has(e.eventType));
 }
+
+/** Search attributes the workflow upserted at any point (the CloSessionId upsert is what the reordered build moves). */
+export function upsertedKeys(history: JsonHistory): Set<string> {
+  const keys = new Set<string>();
+  for (const e of history.events) {
+    if (e.eventType !== 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES') continue;
+    for (const k of Object.keys(obj(obj(attributesOf(e).searchAttributes).indexedFields))) keys.add(k);
+  }
+  return keys;
+}

@@ -12,34 +12,33 @@ const ROOT = join(__dirname, '..', '..');
 const UPLOAD = 'upload-library-item.ts';
 
 /**
- * Moves the saga's first search-attribute upsert (the one that sets CloVCenter, issued before
- * any activity) to just after its first control-plane call. Both commands still run, in the
- * other order, so a history recorded by the original code no longer matches. Throws when the
- * code no longer has that shape, so a refactor cannot turn this into a silent no-op.
+ * Moves the upload saga's upsert of CloSessionId (right after it creates an update session)
+ * to just after `lease.start()`, which schedules the session's lease activity. Both commands
+ * still run, in the other order, so every recorded upload that reached a session no longer
+ * matches its history. (Moving an upsert across a local activity would not do: the SDK matches
+ * local-activity markers leniently, so such a history still replays.) Throws when the code no
+ * longer has that shape, so a refactor cannot turn this into a silent no-op.
  */
 export function reorderUploadSaga(source: string): string {
-  const start = source.indexOf('export async function uploadLibraryItem(');
-  if (start < 0) throw new Error(`${UPLOAD}: no \`export async function uploadLibraryItem(\` to reorder`);
-  const upsert = /^[ \t]*upsertSearchAttributes\(\[[^;]*?\bVCENTER\b[^;]*?\]\);[ \t]*\n/m;
-  const found = upsert.exec(source.slice(start));
+  const upsert = /^[ \t]*upsertSearchAttributes\(\[[^;]*?\bSESSION_ID\b[^;]*?\]\);[ \t]*\n/m;
+  const found = upsert.exec(source);
   if (!found) {
     throw new Error(
-      `${UPLOAD}: uploadLibraryItem no longer starts with an \`upsertSearchAttributes([... VCENTER ...]);\` ` +
-        'to move; update reorderUploadSaga (test/support/reordered-workflows.ts) to swap two other commands',
+      `${UPLOAD}: no \`upsertSearchAttributes([... SESSION_ID ...]);\` to move; update reorderUploadSaga ` +
+        '(test/support/reordered-workflows.ts) to swap two other commands',
     );
   }
-  const at = start + found.index;
   const statement = found[0].trim();
-  const without = source.slice(0, at) + source.slice(at + found[0].length);
-  const call = /^([ \t]*)[^\n]*\bawait control\.\w+\([^;]*\);[ \t]*\n/m;
-  const next = call.exec(without.slice(at));
+  const without = source.slice(0, found.index) + source.slice(found.index + found[0].length);
+  const start = /^([ \t]*)lease\.start\(\);[ \t]*\n/m;
+  const next = start.exec(without.slice(found.index));
   if (!next) {
     throw new Error(
-      `${UPLOAD}: no \`await control.<activity>(...);\` after the first upsert to move it behind; ` +
+      `${UPLOAD}: no \`lease.start();\` after the CloSessionId upsert to move it behind; ` +
         'update reorderUploadSaga (test/support/reordered-workflows.ts)',
     );
   }
-  const after = at + next.index + next[0].length;
+  const after = found.index + next.index + next[0].length;
   return `${without.slice(0, after)}${next[1]}${statement}\n${without.slice(after)}`;
 }
 
