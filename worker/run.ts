@@ -39,7 +39,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
   // factor it then picked was so small that a transfer ran a full mark-compact every ~100 ms
   // (50–60 per GiB downloaded from the simulator, against 1–2): the worker's CPU per GiB went
   // from ~2.6 s to ~7 s, the transfer ran at half speed, and any transfer that followed an
-  // idle worker paid it (npm run bench:download, README Benchmarks). A fixed factor
+  // idle worker paid it (npm run bench:download, docs/benchmarks.md). A fixed factor
   // of 1.5 keeps the old generation within half again its live size (RSS no higher) and
   // the mark-compacts to a few per GiB. V8 reads it at every GC, so setting it here works.
   setFlagsFromString('--heap-growing-percent=50');

@@ -10,7 +10,7 @@ import type { CloConfig } from '../../temporal.config';
 const CLO = resolve(__dirname, '../../bin/clo');
 
 /**
- * V8 options a worker runs with, as the README recommends deploying it: a 1 MiB young
+ * V8 options a worker runs with, as docs/operations.md recommends deploying it: a 1 MiB young
  * generation semi-space (V8 grows it up to 16 MiB, in the main thread and again in the
  * workflow thread) keeps about 25 MiB off the resident set (an idle worker: ~200 → ~174 MiB),
  * at no measurable cost in throughput.
@@ -18,7 +18,7 @@ const CLO = resolve(__dirname, '../../bin/clo');
 export const WORKER_NODE_OPTIONS = '--max-semi-space-size=1';
 
 /**
- * glibc malloc arenas a worker runs with, as the README recommends: by default each of the
+ * glibc malloc arenas a worker runs with, as docs/operations.md recommends: by default each of the
  * process's many threads (libuv's pool, V8's, the Temporal core's tokio runtime) may get an
  * arena of its own, and memory freed in one is not reused by another. Two arenas keep ~15 MiB
  * off the resident set, idle and at peak (measured: 165 → 152 MiB idle, 190 → 172 MiB during

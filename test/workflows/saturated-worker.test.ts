@@ -75,7 +75,7 @@ describe('a worker whose transfer slots are all busy (simulator)', () => {
       return receiving.length === TRANSFER_SLOTS && live.length > TRANSFER_SLOTS;
     });
     for (const { file, handle, name } of uploads) {
-      const result = (await handle.result());
+      const result = await handle.result();
       expect(result.sessionRestarts).toBe(0);
       expect(result.sessionIds).toHaveLength(1);
       expect(await readItemBack(rest, result.itemId)).toEqual({

@@ -79,7 +79,7 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
     const { file, handle, committed } = await upload('version');
     await committed();
     target.sim!.faults.failNext({ operation: 'item.get', kind: 'unauthorized', count: 50 });
-    const result = (await handle.result());
+    const result = await handle.result();
     expect(result.contentVersion).toBeUndefined();
     await expectCommitted(result, file, 'version');
   });
@@ -87,7 +87,7 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
   it('completes when its time budget runs out after complete', async () => {
     const { file, handle, committed } = await upload('budget', { timeBudgetMs: DONE_DELAY_MS / 2 });
     await committed();
-    const result = (await handle.result());
+    const result = await handle.result();
     await expectCommitted(result, file, 'budget');
   });
 
@@ -95,7 +95,7 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
     const { file, handle, committed } = await upload('cancel');
     await committed();
     await handle.cancel();
-    const result = (await handle.result());
+    const result = await handle.result();
     await expectCommitted(result, file, 'cancel');
   });
 });
