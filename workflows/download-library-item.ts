@@ -112,6 +112,8 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
       cleanup: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         scheduleToCloseTimeout: '2 minutes',
+        // A host that did not come back for the download will not come back for its cleanup.
+        scheduleToStartTimeout: Math.min(hostWaitMs, 2 * 60_000),
         retry: { ...OUTAGE_RETRY, maximumInterval: '10s' },
       }),
     };

@@ -3,7 +3,8 @@
  * answered at the start (`<taskQueue>@<hostId>`). Real `clo worker` processes, given host
  * ids with CLO_HOST_ID, stand in for two hosts: when the download's worker is SIGKILLed, a
  * worker of another host does not take the file over (it has no part file), and a worker
- * started again under the first host id resumes it from the part file by Range.
+ * started again under the first host id resumes it from the part file by Range; and when
+ * the host never comes back, the saga fails with a clear error after its host wait.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { heartbeatBytes, waitFor } from '../support/polling';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTarget, type Target } from '../support/targets';
 import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { failureOf } from '../support/failures';
 import { testConfig } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
 
@@ -130,4 +132,42 @@ describe('downloadLibraryItem stays on the host that holds its part file', () =>
     expect(await listDir(dest)).toEqual(['disk.img']);
     expect(sim.stats.bytesSent(session) - SIZE).toBeLessThan(SIZE * 0.01);
   }, 180_000);
+
+  it('fails with HostUnavailable, and compensates, when its host does not come back within the host wait', async () => {
+    const sim = target.sim!;
+    const file = await writeRandomFile(join(dir, 'gone.img'), 8 * 1024 * 1024, 'download-host-gone');
+    const library = await createTestLibrary(rest, target.datastore);
+    const itemId = await putItem(rest, library.id, `gone-${randomUUID().slice(0, 6)}`, file.path, file.size);
+    const doomed = await worker('host-c', 'host-c');
+    sim.faults.limitRate({ bytesPerSecond: 256 * 1024 });
+    const handle = await startDownload(
+      client,
+      {
+        vcenter: 'simulator',
+        library: { id: library.id },
+        item: { id: itemId },
+        destination: join(dir, 'gone'),
+        options: {
+          fileConcurrency: 1,
+          maxSessionRestarts: 2,
+          prepareTimeoutMs: 60_000,
+          hostWaitTimeoutMs: 5000,
+        },
+      },
+      { taskQueue: config.temporal.taskQueue, config },
+    );
+    await waitFor('bytes on host-c', async () => (await heartbeatBytes(client, handle, 'gone.img')) > 0);
+    await doomed.kill();
+    sim.faults.clear();
+    // Another host keeps running the saga itself, but never host-c's activities.
+    await worker('host-d', 'host-d');
+    const failure = failureOf(await handle.result().catch((e: unknown) => e));
+    expect(failure.type).toBe('HostUnavailable');
+    expect(failure.message).toContain(`${config.temporal.taskQueue}@host-c`);
+    expect(failure.message).toContain('hostWaitTimeoutMs');
+    // The compensation ran on the saga's side: the download session is gone.
+    expect(
+      sim.stats.sessions().filter((s) => s.kind === 'download' && s.library_item_id === itemId && !s.ended),
+    ).toEqual([]);
+  }, 120_000);
 });
