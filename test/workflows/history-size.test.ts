@@ -7,19 +7,15 @@
  * transfer stays far under Temporal's 10,240-event warning with default settings.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { ContentLibraryClient } from '../../activities/content-library';
 import { startSync } from '../../client/sync';
-import { startUpload, type UploadInput } from '../../client/upload';
+import type { UploadInput } from '../../client/upload';
 import { syncWorkflowId } from '../../workflows/definitions/sync';
 import { makeOvfPackage, writeRandomFile } from '../fixtures/content';
-import { createTestLibrary, restClient } from '../support/library';
-import { startTarget, type Target } from '../support/targets';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { createTestLibrary } from '../support/library';
+import { useUploadFixture } from '../support/upload-fixture';
 
 async function eventCount(handle: WorkflowHandle): Promise<number> {
   return (await handle.fetchHistory()).events?.length ?? 0;
@@ -35,51 +31,23 @@ async function runsOf(client: Client, workflowId: string): Promise<number[]> {
 }
 
 describe('history size of the sagas (simulator)', () => {
-  let target: Target;
-  let worker: TestWorker;
-  let rest: ContentLibraryClient;
-  let library: { id: string; name: string };
-  let dir: string;
-  let proxy: ThrottleProxy;
+  const f = useUploadFixture();
   const figures: Record<string, number | number[]> = {};
-
-  beforeAll(async () => {
-    target = await startTarget('simulator');
-    proxy = await startThrottleProxy(target.url, 1024 * 1024 * 1024);
-    const config = testConfig({
-      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
-    });
-    worker = await startTestWorker(config);
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-history-'));
-  });
-  afterAll(async () => {
-    console.log(`history sizes (events): ${JSON.stringify(figures)}`);
-    await worker?.stop();
-    await proxy?.close();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => console.log(`history sizes (events): ${JSON.stringify(figures)}`));
 
   const upload = async (input: Omit<UploadInput, 'vcenter' | 'library'>) => {
-    const handle = await startUpload(
-      worker.client,
-      { vcenter: 'target', library: { name: library.name }, ...input },
-      { taskQueue: worker.taskQueue },
-    );
+    const handle = await f.start(input);
     await handle.result();
     return eventCount(handle);
   };
 
   it('a 2-file and a 100-file upload: a fixed cost plus a few events per file', async () => {
-    const two = await makeOvfPackage(join(dir, 'two'), {
+    const two = await makeOvfPackage(join(f.dir, 'two'), {
       name: 'two',
       disks: [{ size: 4096 }],
       manifest: false,
     });
-    const hundred = await makeOvfPackage(join(dir, 'hundred'), {
+    const hundred = await makeOvfPackage(join(f.dir, 'hundred'), {
       name: 'hundred',
       disks: Array.from({ length: 99 }, () => ({ size: 1024 })),
       manifest: false,
@@ -99,7 +67,7 @@ describe('history size of the sagas (simulator)', () => {
   });
 
   it('a transfer that lasts 20 keep-alive intervals has no more events than one that lasts none', async () => {
-    const file = await writeRandomFile(join(dir, 'long.iso'), 8 * 1024 * 1024, 'long');
+    const file = await writeRandomFile(join(f.dir, 'long.iso'), 8 * 1024 * 1024, 'long');
     const options = {
       keepAliveIntervalMs: 1000,
       fileConcurrency: 1,
@@ -113,15 +81,15 @@ describe('history size of the sagas (simulator)', () => {
       options,
     });
     // ~20 s at 400 KiB/s: 20 keep-alives.
-    proxy.setRate(400 * 1024);
-    const keepAlives = target.sim!.stats.calls('updatesession.keep-alive');
+    f.proxy.setRate(400 * 1024);
+    const keepAlives = f.target.sim!.stats.calls('updatesession.keep-alive');
     const slow = await upload({
       item: { name: `slow-${randomUUID().slice(0, 6)}` },
       source: { kind: 'file', path: file.path },
       options,
     });
-    proxy.setRate(1024 * 1024 * 1024);
-    const kept = target.sim!.stats.calls('updatesession.keep-alive') - keepAlives;
+    f.proxy.setRate(1024 * 1024 * 1024);
+    const kept = f.target.sim!.stats.calls('updatesession.keep-alive') - keepAlives;
     figures.quickTransfer = quick;
     figures.twentyKeepAliveTransfer = slow;
     figures.keepAlivesDuringIt = kept;
@@ -130,19 +98,19 @@ describe('history size of the sagas (simulator)', () => {
   }, 120_000);
 
   it('a sync run: a fixed cost plus a few events per item, bounded by continue-as-new per batch', async () => {
-    const catalog = join(dir, 'catalog');
+    const catalog = join(f.dir, 'catalog');
     await mkdir(catalog);
     for (let i = 0; i < 12; i++) await writeRandomFile(join(catalog, `img-${i}.iso`), 1024, `img-${i}`);
     const runs = async (batchSize: number): Promise<number[]> => {
-      const lib = await createTestLibrary(rest, target.datastore, 'sync');
+      const lib = await createTestLibrary(f.rest, f.target.datastore, 'sync');
       const input = {
         vcenter: 'target',
         library: { name: lib.name },
         source: { kind: 'catalog' as const, path: catalog },
         options: { batchSize },
       };
-      await (await startSync(worker.client, input, { taskQueue: worker.taskQueue })).result();
-      return runsOf(worker.client, syncWorkflowId(input));
+      await (await startSync(f.worker.client, input, { taskQueue: f.worker.taskQueue })).result();
+      return runsOf(f.worker.client, syncWorkflowId(input));
     };
     // 12 items in batches of 4: three runs that each finish a batch (then, maybe, one that finds nothing left).
     const small = await runs(4);

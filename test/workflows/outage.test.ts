@@ -9,65 +9,27 @@
  * items behind.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { ContentLibraryClient } from '../../activities/content-library';
-import { startUpload, type UploadInput } from '../../client/upload';
-import type { UploadResult } from '../../workflows/definitions/upload';
 import { progressQuery } from '../../workflows/definitions/transfer';
 import { PHASE } from '../../workflows/definitions/search-attributes';
 import { writeRandomFile } from '../fixtures/content';
 import { failureOf } from '../support/failures';
-import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { readItemBack } from '../support/library';
 import { waitFor } from '../support/polling';
-import { startTarget, type Target } from '../support/targets';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { useUploadFixture } from '../support/upload-fixture';
 
 /** Longer than the old policy's 10 attempts (1 + 2 + 4 + 8 + 16 + 30 × 4 s ≈ 151 s of backoff). */
 const OUTAGE_MS = 170_000;
 
 describe('sagas through a vCenter outage longer than the old retry window (simulator)', () => {
-  let target: Target;
-  let worker: TestWorker;
-  let rest: ContentLibraryClient;
-  let library: { id: string; name: string };
-  let dir: string;
-  let proxy: ThrottleProxy;
-
-  beforeAll(async () => {
-    target = await startTarget('simulator');
-    proxy = await startThrottleProxy(target.url, 1024 * 1024);
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } }),
-    );
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-outage-'));
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await proxy?.close();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const start = async (input: Omit<UploadInput, 'vcenter' | 'library'>): Promise<WorkflowHandle> =>
-    startUpload(
-      worker.client,
-      { vcenter: 'target', library: { name: library.name }, ...input },
-      { taskQueue: worker.taskQueue, config: worker.config },
-    );
-  const itemNamed = async (name: string) => rest.findLibraryItems({ library_id: library.id, name });
+  const f = useUploadFixture({ rate: 1024 * 1024 });
   const receiving = (name: string) => async () => {
-    const [itemId] = await itemNamed(name);
-    const live = target
+    const [itemId] = await f.itemNamed(name);
+    const live = f.target
       .sim!.stats.sessions()
       .find((s) => s.library_item_id === itemId && s.kind === 'update' && s.state === 'ACTIVE');
-    return live !== undefined && target.sim!.stats.bytesReceived(live.id) > 0;
+    return live !== undefined && f.target.sim!.stats.bytesReceived(live.id) > 0;
   };
   const phaseOf = async (handle: WorkflowHandle) =>
     (await handle.describe()).typedSearchAttributes.get(PHASE);
@@ -81,19 +43,19 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
         budget: `budget-${randomUUID().slice(0, 6)}`,
       };
       const files = {
-        rides: await writeRandomFile(join(dir, 'rides.iso'), 24 * 1024 * 1024, 'rides'),
-        cancelled: await writeRandomFile(join(dir, 'cancelled.iso'), 24 * 1024 * 1024, 'cancelled'),
-        budget: await writeRandomFile(join(dir, 'budget.iso'), 24 * 1024 * 1024, 'budget'),
+        rides: await writeRandomFile(join(f.dir, 'rides.iso'), 24 * 1024 * 1024, 'rides'),
+        cancelled: await writeRandomFile(join(f.dir, 'cancelled.iso'), 24 * 1024 * 1024, 'cancelled'),
+        budget: await writeRandomFile(join(f.dir, 'budget.iso'), 24 * 1024 * 1024, 'budget'),
       };
-      const rides = await start({
+      const rides = await f.start({
         item: { name: names.rides },
         source: { kind: 'file', path: files.rides.path },
       });
-      const cancelled = await start({
+      const cancelled = await f.start({
         item: { name: names.cancelled },
         source: { kind: 'file', path: files.cancelled.path },
       });
-      const budget = await start({
+      const budget = await f.start({
         item: { name: names.budget },
         source: { kind: 'file', path: files.budget.path },
         options: {
@@ -107,8 +69,8 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
       for (const name of Object.values(names)) await waitFor(`bytes of ${name} to flow`, receiving(name));
 
       // Sessions idle for a minute expire: the outage outlasts them, as a long vCenter reboot would.
-      target.sim!.setSessionIdleTimeout(60_000);
-      await target.sim!.startOutage();
+      f.target.sim!.setSessionIdleTimeout(60_000);
+      await f.target.sim!.startOutage();
       const outageStarted = Date.now();
       await cancelled.cancel();
 
@@ -131,12 +93,12 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
       for (const handle of [rides, cancelled]) {
         expect((await handle.describe()).status.name).toBe('RUNNING');
       }
-      await target.sim!.endOutage();
-      proxy.setRate(1024 * 1024 * 1024);
+      await f.target.sim!.endOutage();
+      f.proxy.setRate(1024 * 1024 * 1024);
 
-      const result = (await rides.result()) as UploadResult;
+      const result = await rides.result();
       expect(result.sessionRestarts).toBeGreaterThanOrEqual(1);
-      expect(await readItemBack(rest, result.itemId)).toEqual({
+      expect(await readItemBack(f.rest, result.itemId)).toEqual({
         'rides.iso': { size: files.rides.size, sha1: files.rides.sha1 },
       });
       expect(await phaseOf(rides)).toBe('done');
@@ -150,11 +112,11 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
       await waitFor(
         'the cleanups to finish',
         async () =>
-          (await itemNamed(names.cancelled)).length === 0 && (await itemNamed(names.budget)).length === 0,
+          (await f.itemNamed(names.cancelled)).length === 0 && (await f.itemNamed(names.budget)).length === 0,
         30_000,
       );
       expect(
-        target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended),
+        f.target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended),
       ).toEqual([]);
     },
     OUTAGE_MS + 180_000,

@@ -5,63 +5,33 @@
  * created and reporting failure. The simulator delays the first DONE check to open the window.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContentLibraryClient } from '../../activities/content-library';
-import { startUpload, type UploadInput } from '../../client/upload';
+import type { UploadInput } from '../../client/upload';
 import type { UploadResult } from '../../workflows/definitions/upload';
 import { writeRandomFile } from '../fixtures/content';
-import { createTestLibrary, readItemBack, restClient } from '../support/library';
+import { readItemBack } from '../support/library';
 import { waitFor } from '../support/polling';
-import { startTarget, type Target } from '../support/targets';
-import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
+import { useUploadFixture } from '../support/upload-fixture';
 
 /** How long the simulator holds the first session state poll after complete. */
 const DONE_DELAY_MS = 8000;
 
 describe('uploadLibraryItem after the commit (simulator)', () => {
-  let target: Target;
-  let worker: TestWorker;
-  let rest: ContentLibraryClient;
-  let library: { id: string; name: string };
-  let dir: string;
-
-  beforeAll(async () => {
-    target = await startTarget('simulator');
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
-    );
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-commit-'));
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(() => target.sim!.faults.clear());
+  const f = useUploadFixture();
+  afterEach(() => f.target.sim!.faults.clear());
 
   const upload = async (label: string, options: Partial<NonNullable<UploadInput['options']>> = {}) => {
-    const file = await writeRandomFile(join(dir, `${label}.iso`), 64 * 1024, label);
+    const file = await writeRandomFile(join(f.dir, `${label}.iso`), 64 * 1024, label);
     const name = `${label}-${randomUUID().slice(0, 6)}`;
-    const completes = target.sim!.stats.calls('updatesession.complete');
-    target.sim!.faults.addLatency({ operation: 'updatesession.get', ms: DONE_DELAY_MS, count: 1 });
-    const handle = await startUpload(
-      worker.client,
-      {
-        vcenter: 'target',
-        library: { name: library.name },
-        item: { name },
-        source: { kind: 'file', path: file.path },
-        options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2, ...options },
-      },
-      { taskQueue: worker.taskQueue, config: worker.config },
-    );
+    const completes = f.target.sim!.stats.calls('updatesession.complete');
+    f.target.sim!.faults.addLatency({ operation: 'updatesession.get', ms: DONE_DELAY_MS, count: 1 });
+    const handle = await f.start({
+      item: { name },
+      source: { kind: 'file', path: file.path },
+      options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2, ...options },
+    });
     const committed = async () =>
-      waitFor('complete to be called', () => target.sim!.stats.calls('updatesession.complete') > completes);
+      waitFor('complete to be called', () => f.target.sim!.stats.calls('updatesession.complete') > completes);
     return { file, name, handle, committed };
   };
   const expectCommitted = async (
@@ -70,7 +40,7 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
     label: string,
   ) => {
     expect(result.itemCreated).toBe(true);
-    expect(await readItemBack(rest, result.itemId)).toEqual({
+    expect(await readItemBack(f.rest, result.itemId)).toEqual({
       [`${label}.iso`]: { size: file.size, sha1: file.sha1 },
     });
   };
@@ -78,7 +48,7 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
   it('completes when the content-version lookup after DONE fails for good', async () => {
     const { file, handle, committed } = await upload('version');
     await committed();
-    target.sim!.faults.failNext({ operation: 'item.get', kind: 'unauthorized', count: 50 });
+    f.target.sim!.faults.failNext({ operation: 'item.get', kind: 'unauthorized', count: 50 });
     const result = await handle.result();
     expect(result.contentVersion).toBeUndefined();
     await expectCommitted(result, file, 'version');
