@@ -34,10 +34,19 @@ const HttpUrl = z
   .url({ message: 'expected an http(s) URL such as https://vcenter.example.com' })
   .refine((u) => /^https?:\/\//.test(u), { message: 'expected an http:// or https:// URL' });
 
-/** SHA-1 of the server certificate's DER encoding, as the seeds' `ssl_certificate_thumbprint`. */
-const Thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{40}$/, {
-  message: 'expected a SHA-1 thumbprint: 40 hex digits, optionally colon-separated (AA:BB:...)',
-});
+/**
+ * SHA-1 or SHA-256 of the server certificate's DER encoding: the 8.0.2 spec's
+ * `ssl_certificate_thumbprint` is SHA-1, later releases print SHA-256 (activities/content-library/tls.ts).
+ */
+const Thumbprint = z
+  .string()
+  .regex(
+    /^([0-9A-Fa-f]{2}:){19}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{40}$|^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/,
+    {
+      message:
+        'expected a SHA-1 or SHA-256 thumbprint: 40 or 64 hex digits, optionally colon-separated (AA:BB:...)',
+    },
+  );
 
 /** One named vCenter connection. Exactly one of `password` and `passwordFile` is required. */
 export const VCenterConfig = z
@@ -48,10 +57,17 @@ export const VCenterConfig = z
     passwordFile: z.string().min(1).optional(),
     /** Send transfers here instead of the host the server names (vCenter behind a proxy or NAT). */
     transferUrl: HttpUrl.optional(),
+    /**
+     * Accept http:// for `url` and `transferUrl`, which sends the password (Basic auth) and the
+     * session token in clear. For simulators such as vcsim only. @default false
+     */
+    allowPlainHttp: Bool.optional(),
     tls: z
       .object({
         caFile: z.string().min(1).optional(),
         thumbprint: Thumbprint.optional(),
+        /** PEM file of the server's own certificate, pinned like a thumbprint (the DER bytes must be equal). */
+        certificateFile: z.string().min(1).optional(),
         /** Skip certificate verification entirely. Never the default. @default false */
         insecure: Bool.default(false),
       })
@@ -161,12 +177,64 @@ export const WorkerConfig = z.object({
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
-export const CloConfig = z.object({
-  temporal: TemporalConfig,
-  vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
-  timeouts: TimeoutsConfig,
-  worker: WorkerConfig.default({ directIo: true, shutdownGraceMs: SHUTDOWN_GRACE_DEFAULT_MS }),
-});
+/** `CLO_VCENTER_<NAME>_<FIELD>`: the variable that sets `field` of the vCenter named `name`. */
+function vcenterVariable(name: string, field: string): string {
+  return `CLO_VCENTER_${name.toUpperCase().replace(/-/g, '_')}_${field}`;
+}
+
+/**
+ * Transport security of each vCenter, checked here where its name is known so the message can
+ * name the variable: plain HTTP only when asked for, and no pin or CA over plain HTTP, where
+ * there is no certificate to check.
+ */
+function checkTransport(vcenters: Record<string, VCenterConfig>, ctx: z.RefinementCtx): void {
+  for (const [name, vc] of Object.entries(vcenters)) {
+    for (const field of ['url', 'transferUrl'] as const) {
+      const url = vc[field];
+      if (!url?.startsWith('http://')) continue;
+      if (!vc.allowPlainHttp) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vcenters', name, field],
+          message:
+            `${url} is plain HTTP, which would send the vCenter password and session in clear; ` +
+            `use https://, or for a simulator such as vcsim set ${vcenterVariable(name, 'ALLOW_PLAIN_HTTP')}=true ` +
+            `(allowPlainHttp: true)`,
+        });
+      }
+      for (const [pin, pinVariable] of [
+        ['thumbprint', 'THUMBPRINT'],
+        ['certificateFile', 'CERTIFICATE_FILE'],
+        ['caFile', 'CA_FILE'],
+      ] as const) {
+        if (!vc.tls[pin]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vcenters', name, 'tls', pin],
+          message:
+            `${vcenterVariable(name, pinVariable)} is set but ${url} is plain HTTP, where there is no certificate to check; ` +
+            `use an https:// ${field}, or unset it`,
+        });
+      }
+    }
+    if (vc.tls.thumbprint && vc.tls.certificateFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vcenters', name, 'tls', 'certificateFile'],
+        message: `set one of ${vcenterVariable(name, 'THUMBPRINT')} and ${vcenterVariable(name, 'CERTIFICATE_FILE')}, not both`,
+      });
+    }
+  }
+}
+
+export const CloConfig = z
+  .object({
+    temporal: TemporalConfig,
+    vcenters: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), VCenterConfig),
+    timeouts: TimeoutsConfig,
+    worker: WorkerConfig.default({ directIo: true, shutdownGraceMs: SHUTDOWN_GRACE_DEFAULT_MS }),
+  })
+  .superRefine((config, ctx) => checkTransport(config.vcenters, ctx));
 export type CloConfig = z.infer<typeof CloConfig>;
 
 /** Environment variable for each top-level setting, so errors can name what the user must fix. */
@@ -198,8 +266,10 @@ const VCENTER_FIELDS: Record<string, string> = {
   PASSWORD: 'password',
   PASSWORD_FILE: 'passwordFile',
   TRANSFER_URL: 'transferUrl',
+  ALLOW_PLAIN_HTTP: 'allowPlainHttp',
   CA_FILE: 'tls.caFile',
   THUMBPRINT: 'tls.thumbprint',
+  CERTIFICATE_FILE: 'tls.certificateFile',
   INSECURE: 'tls.insecure',
 };
 
@@ -264,7 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
 
   for (const [name, value] of Object.entries(env)) {
     const m =
-      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|CA_FILE|THUMBPRINT|INSECURE)$/.exec(
+      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|ALLOW_PLAIN_HTTP|CA_FILE|THUMBPRINT|CERTIFICATE_FILE|INSECURE)$/.exec(
         name,
       );
     if (!m || value === undefined || value === '') continue;

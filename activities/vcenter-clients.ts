@@ -25,7 +25,12 @@ export class VCenterClients {
         username,
         password,
         ...(vc.transferUrl ? { transferOrigin: vc.transferUrl } : {}),
-        tls: { caFile: vc.tls.caFile, thumbprint: vc.tls.thumbprint, insecure: vc.tls.insecure },
+        tls: {
+          caFile: vc.tls.caFile,
+          thumbprint: vc.tls.thumbprint,
+          certificateFile: vc.tls.certificateFile,
+          insecure: vc.tls.insecure,
+        },
         ...(this.logger ? { logger: this.logger } : {}),
       });
       this.clients.set(name, client);

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     for (const target of stack.targets) {
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
-        vcenters: { bench: { url: target.url, username: 'user', password: 'pass' } },
+        vcenters: { bench: { url: target.url, username: 'user', password: 'pass', allowPlainHttp: true } },
         timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '5s' },
       });
       const start = async (name: string) => {

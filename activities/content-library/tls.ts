@@ -1,9 +1,10 @@
 /**
  * TLS for the Content Library client: full verification by default, extra CA
- * trust from a file, SHA-1 thumbprint pinning (the vSphere way, see
- * `TransferEndpoint.ssl_certificate_thumbprint`), or an explicit insecure skip.
+ * trust from a file, pinning to a thumbprint (SHA-1, the vSphere way, see
+ * `TransferEndpoint.ssl_certificate_thumbprint`, or SHA-256) or to a PEM
+ * certificate, or an explicit insecure skip.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, TLSSocket } from 'node:tls';
 
@@ -16,29 +17,49 @@ export interface TlsOptions {
   /** PEM text of CA certificates to trust in addition to Node's bundled roots. */
   ca?: string;
   /**
-   * SHA-1 thumbprint of the server's certificate (`AA:BB:...` or plain hex, any
-   * case). When set, the certificate is accepted only if it matches, and no
-   * other validation (chain, host name, expiry) is performed, as the API defines.
+   * SHA-1 or SHA-256 thumbprint of the server's certificate (`AA:BB:...` or
+   * plain hex, any case; the length says which). When set, the certificate is
+   * accepted only if it matches, and no other validation (chain, host name,
+   * expiry) is performed, as the API defines.
    */
   thumbprint?: string;
+  /**
+   * PEM file holding the server's own (leaf) certificate: accepted only if the
+   * certificate presented is byte for byte this one, with no other validation,
+   * like a thumbprint. For servers whose administrators hand out the certificate
+   * rather than its thumbprint.
+   */
+  certificateFile?: string;
+  /** PEM text of the server's own certificate; see {@link TlsOptions.certificateFile}. */
+  certificate?: string;
   /** Accept any certificate. For throwaway test rigs only. @default false */
   insecure?: boolean;
 }
 
-/** Canonical form of a thumbprint: upper-case hex pairs joined by colons. Throws on anything that is not 20 bytes of hex. */
+/**
+ * Canonical form of a thumbprint: upper-case hex pairs joined by colons. Accepts 20 bytes
+ * (SHA-1) or 32 bytes (SHA-256): the vSphere 8.0.2 spec still defines
+ * `ssl_certificate_thumbprint` as "the SHA-1 hash of the DER encoding of the remote
+ * endpoint's SSL certificate" (reference/api-8.0.2/content-library.json, TransferEndpoint),
+ * while later releases describe SHA-256 thumbprints (reference/api-8.0.2/README.md), so
+ * both must pin. Throws on anything else.
+ */
 export function normalizeThumbprint(thumbprint: string): string {
   const hex = thumbprint.replace(/[:\s-]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{40}$/.test(hex)) {
+  if (!/^(?:[0-9A-F]{40}|[0-9A-F]{64})$/.test(hex)) {
     throw new TypeError(
-      `invalid SHA-1 thumbprint ${JSON.stringify(thumbprint)}: expected 20 hex bytes, as AA:BB:... or plain hex`,
+      `invalid thumbprint ${JSON.stringify(thumbprint)}: expected 20 hex bytes (SHA-1) or 32 (SHA-256), as AA:BB:... or plain hex`,
     );
   }
   return hex.match(/../g)!.join(':');
 }
 
-/** SHA-1 thumbprint of a DER-encoded certificate, as `AA:BB:...` (the format vCenter and govc print). */
-export function thumbprintOf(derCert: Uint8Array): string {
-  return createHash('sha1').update(derCert).digest('hex').toUpperCase().match(/../g)!.join(':');
+/**
+ * Thumbprint of a DER-encoded certificate, as `AA:BB:...` (the format vCenter and govc print):
+ * SHA-1 by default, as the API's `ssl_certificate_thumbprint`.
+ */
+export function thumbprintOf(derCert: Uint8Array, algorithm: 'sha1' | 'sha256' = 'sha1'): string {
+  return createHash(algorithm).update(derCert).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** Raised by the pinned connector; `errorFromTransport` turns its code into a `TlsError`. */
@@ -49,8 +70,14 @@ export class ThumbprintMismatch extends Error {
     readonly expected: string,
     readonly actual: string | undefined,
     host: string,
+    /** What was pinned, when not the thumbprint itself (a certificate file). */
+    pinned?: string,
   ) {
-    super(`certificate of ${host} has thumbprint ${actual ?? '(none presented)'}, expected ${expected}`);
+    super(
+      pinned
+        ? `certificate of ${host} (SHA-256 ${actual ?? '(none presented)'}) is not the pinned certificate ${pinned} (SHA-256 ${expected})`
+        : `certificate of ${host} has thumbprint ${actual ?? '(none presented)'}, expected ${expected}`,
+    );
   }
 }
 
@@ -62,22 +89,40 @@ function trustStore(options: TlsOptions): string[] | undefined {
   return extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
 }
 
+/** What a pinned connector accepts: a thumbprint, or a certificate's DER bytes (compared as its SHA-256). */
+export type Pin = string | { certificate: Uint8Array; source: string };
+
+/** The DER bytes of the (first) certificate in a PEM text; a TypeError naming `source` otherwise. */
+export function derOfPem(pem: string, source: string): Buffer {
+  try {
+    return new X509Certificate(pem).raw;
+  } catch (err) {
+    throw new TypeError(
+      `${source}: not a PEM certificate (${(err as Error).message}); expected -----BEGIN CERTIFICATE----- ...`,
+    );
+  }
+}
+
 /**
- * A connector that accepts the server only if its leaf certificate's SHA-1
- * matches `expected`. `rejectUnauthorized: false` is needed so that an
- * otherwise-untrusted (typically self-signed) certificate reaches our check; it
- * is safe only because the check below runs on every connection, after the
+ * A connector that accepts the server only if its leaf certificate matches
+ * `pin`: a thumbprint compared with the digest of its length, or a certificate
+ * whose DER bytes must be the presented ones (compared through their SHA-256,
+ * which names both in the error). `rejectUnauthorized: false` is needed so that
+ * an otherwise-untrusted (typically self-signed) certificate reaches our check;
+ * it is safe only because the check below runs on every connection, after the
  * handshake and before any byte of the request is written. A
  * `checkServerIdentity` hook would not do: Node skips it when chain
  * verification already failed, and ignores its verdict when
  * `rejectUnauthorized` is false. TLS session resumption is off so every
- * connection presents its certificate afresh.
+ * connection presents its certificate afresh. A plain-HTTP connection is
+ * refused: it has no certificate, so letting it through would silently drop
+ * the pin the user asked for.
  */
-export function pinnedConnector(
-  thumbprint: string,
-  base: buildConnector.BuildOptions = {},
-): buildConnector.connector {
-  const expected = normalizeThumbprint(thumbprint);
+export function pinnedConnector(pin: Pin, base: buildConnector.BuildOptions = {}): buildConnector.connector {
+  const byCertificate = typeof pin !== 'string';
+  const expected = byCertificate ? thumbprintOf(pin.certificate, 'sha256') : normalizeThumbprint(pin);
+  // SHA-1 thumbprints are 20 bytes (59 characters as AA:BB:...), SHA-256 ones 32.
+  const algorithm = byCertificate || expected.length !== 59 ? 'sha256' : 'sha1';
   const connect = buildConnector({ ...base, rejectUnauthorized: false, maxCachedSessions: 0 });
   return (options, callback) => {
     connect(options, (err, socket) => {
@@ -85,17 +130,20 @@ export function pinnedConnector(
         callback(err ?? new Error('connect failed'), null);
         return;
       }
-      // Thumbprints only concern HTTPS; a plain-HTTP endpoint has nothing to pin.
+      const host = `${options.hostname}:${options.port || (socket instanceof TLSSocket ? 443 : 80)}`;
       if (!(socket instanceof TLSSocket)) {
-        callback(null, socket);
+        socket.destroy();
+        const e = new ThumbprintMismatch(expected, undefined, host, byCertificate ? pin.source : undefined);
+        e.message = `refusing plain HTTP to ${host}: a pinned certificate needs an https:// URL`;
+        callback(e, null);
         return;
       }
       const raw = socket.getPeerCertificate(false)?.raw;
-      const actual = raw && raw.length > 0 ? thumbprintOf(raw) : undefined;
+      const actual = raw && raw.length > 0 ? thumbprintOf(raw, algorithm) : undefined;
       if (actual !== expected) {
         socket.destroy();
         callback(
-          new ThumbprintMismatch(expected, actual, `${options.hostname}:${options.port || 443}`),
+          new ThumbprintMismatch(expected, actual, host, byCertificate ? pin.source : undefined),
           null,
         );
         return;
@@ -110,6 +158,13 @@ export function buildConnect(
   options: TlsOptions = {},
 ): buildConnector.BuildOptions | buildConnector.connector {
   if (options.thumbprint) return pinnedConnector(options.thumbprint);
+  if (options.certificateFile) {
+    const file = options.certificateFile;
+    return pinnedConnector({ certificate: derOfPem(readFileSync(file, 'utf8'), file), source: file });
+  }
+  if (options.certificate) {
+    return pinnedConnector({ certificate: derOfPem(options.certificate, 'certificate'), source: '(PEM)' });
+  }
   if (options.insecure) return { rejectUnauthorized: false };
   const ca = trustStore(options);
   return ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: true };

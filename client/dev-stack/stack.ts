@@ -51,10 +51,13 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     throw temporal.status === 'rejected' ? temporal.reason : (vcsim as PromiseRejectedResult).reason;
   }
   const configFile = join(dataDir, 'clo.json');
-  // vcsim accepts any user name and password; these are the simulator's, not a secret.
+  // vcsim accepts any user name and password; these are the simulator's, not a secret. It
+  // listens on plain HTTP, which the config refuses for a vCenter unless allowPlainHttp says so.
   const config = {
     temporal: { address: temporal.value.address, namespace: temporal.value.namespace },
-    vcenters: { default: { url: vcsim.value.url, username: 'user', password: 'pass' } },
+    vcenters: {
+      default: { url: vcsim.value.url, username: 'user', password: 'pass', allowPlainHttp: true },
+    },
   };
   await writeFile(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   return {

@@ -18,6 +18,20 @@ function quietRuntime(): void {
   }
 }
 
+/**
+ * The stack's simulators (vcsim, test/simulator, the fault proxy) speak plain HTTP, which the
+ * config refuses unless a vCenter says `allowPlainHttp`: say it for every one whose URL is http://.
+ */
+export function allowPlainHttpForSimulators(vcenters: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(vcenters).map(([name, vc]) => {
+      const { url, transferUrl } = vc as { url?: unknown; transferUrl?: unknown };
+      const plain = [url, transferUrl].some((u) => typeof u === 'string' && u.startsWith('http://'));
+      return [name, plain ? { allowPlainHttp: true, ...(vc as object) } : vc];
+    }),
+  );
+}
+
 /** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given. */
 export function testConfig(
   extraVCenters: Record<string, unknown> = {},
@@ -26,7 +40,10 @@ export function testConfig(
   const stack = stackInfo();
   return CloConfig.parse({
     temporal: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue },
-    vcenters: { vcsim: { url: stack.vcsim.url, username: 'user', password: 'pass' }, ...extraVCenters },
+    vcenters: allowPlainHttpForSimulators({
+      vcsim: { url: stack.vcsim.url, username: 'user', password: 'pass' },
+      ...extraVCenters,
+    }),
     timeouts: { keepAliveIntervalMs: '5s', heartbeatTimeoutMs: '10s' },
   });
 }

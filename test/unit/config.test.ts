@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...LAB,
       CLO_VCENTER_EDGE_SITE_URL: 'http://127.0.0.1:8989',
+      CLO_VCENTER_EDGE_SITE_ALLOW_PLAIN_HTTP: 'true',
       CLO_VCENTER_EDGE_SITE_USERNAME: 'u',
       CLO_VCENTER_EDGE_SITE_PASSWORD_FILE: '/run/secrets/edge',
       CLO_VCENTER_EDGE_SITE_INSECURE: 'true',
@@ -107,9 +108,9 @@ describe('loadConfig', () => {
     );
   });
 
-  it('rejects a thumbprint that is not a SHA-1 and says what is expected', () => {
+  it('rejects a thumbprint that is neither a SHA-1 nor a SHA-256 and says what is expected', () => {
     expect(configError({ ...LAB, CLO_VCENTER_LAB_THUMBPRINT: 'AB:CD' })).toMatch(
-      /CLO_VCENTER_LAB_THUMBPRINT: expected a SHA-1 thumbprint/,
+      /CLO_VCENTER_LAB_THUMBPRINT: expected a SHA-1 or SHA-256 thumbprint/,
     );
   });
 
