@@ -6,6 +6,9 @@
 import { getVCenter, resolveVCenterCredentials, type CloConfig } from '../temporal.config';
 import { ContentLibraryClient, type ContentLibraryLogger } from './content-library';
 
+/** How long a logout may take when a client is dropped: a dead vCenter must not hold up a worker's shutdown. */
+export const LOGOUT_TIMEOUT_MS = 5000;
+
 export class VCenterClients {
   private readonly clients = new Map<string, ContentLibraryClient>();
 
@@ -24,6 +27,9 @@ export class VCenterClients {
         url: vc.url,
         username,
         password,
+        // A password file may be rotated under a running worker: on a refused login the
+        // client reads it again and retries once (a variable cannot change in a running process).
+        ...(vc.passwordFile ? { refreshPassword: () => resolveVCenterCredentials(vc).password } : {}),
         ...(vc.transferUrl ? { transferOrigin: vc.transferUrl } : {}),
         tls: {
           caFile: vc.tls.caFile,
@@ -38,10 +44,26 @@ export class VCenterClients {
     return client;
   }
 
+  /** Drops the client of one vCenter (the next get() makes a new one): logs out, then closes its pools. */
+  async drop(name: string): Promise<void> {
+    const client = this.clients.get(name);
+    this.clients.delete(name);
+    if (client) await logOutAndClose(client);
+  }
+
   /** Logs out of every vCenter and closes the connection pools. */
   async close(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();
-    await Promise.allSettled(all.map(async (c) => c.close()));
+    await Promise.allSettled(all.map(logOutAndClose));
+  }
+}
+
+/** Ends the client's vCenter session, so a restarted worker does not leak one per vCenter, then closes it. */
+async function logOutAndClose(client: ContentLibraryClient): Promise<void> {
+  try {
+    await client.logout({ timeoutMs: LOGOUT_TIMEOUT_MS });
+  } finally {
+    await client.close();
   }
 }

@@ -72,6 +72,11 @@ export interface ContentLibraryClientOptions {
   username: string;
   /** vCenter password for session login. Never logged. */
   password: string;
+  /**
+   * Reads the password afresh (a rotated password file) when vCenter refuses a login with 401;
+   * the login is retried once with the new value, before the refusal is reported. @default none
+   */
+  refreshPassword?: () => string | Promise<string>;
   /** Certificate verification for the API and for transfer endpoints without their own thumbprint. @default full verification against Node's roots */
   tls?: TlsOptions;
   /**
@@ -235,6 +240,8 @@ interface CallSpec {
    * idempotent or fails loudly (NotAllowedInCurrentState) when repeated.
    */
   replayOn401: boolean;
+  /** Limit for headers and between body chunks, when shorter than the client's. @default requestTimeoutMs */
+  timeoutMs?: number;
 }
 
 interface RawResponse {
@@ -278,7 +285,8 @@ export class ContentLibraryClient {
   private readonly ownsTransferAgent: boolean;
   private readonly pinnedAgents = new Map<string, Agent>();
   private readonly username: string;
-  private readonly password: string;
+  private password: string;
+  private readonly refreshPassword?: () => string | Promise<string>;
   private readonly logger?: ContentLibraryLogger;
   private readonly requestTimeoutMs: number;
   private readonly transferIdleTimeoutMs: number;
@@ -296,6 +304,7 @@ export class ContentLibraryClient {
     this.basePath = this.base.pathname.replace(/\/+$/, '');
     this.username = options.username;
     this.password = options.password;
+    if (options.refreshPassword) this.refreshPassword = options.refreshPassword;
     this.ownsAgent = options.agent === undefined;
     this.agent = options.agent ?? createAgent(options.tls);
     this.ownsTransferAgent = options.transferAgent === undefined && options.agent === undefined;
@@ -328,13 +337,25 @@ export class ContentLibraryClient {
     await this.session();
   }
 
-  /** Ends the session on the server (`DELETE .../cis/session`) if there is one; an already expired session is not an error. */
-  async logout(): Promise<void> {
+  /**
+   * Ends the session on the server (`DELETE .../cis/session`: "Terminates the validity of a session
+   * token. This is the equivalent of log out.") if there is one; an already expired session is not
+   * an error. `timeoutMs` bounds the call (a worker shutting down should not wait on a dead vCenter).
+   */
+  async logout(options: { timeoutMs?: number } = {}): Promise<void> {
+    // A login still under way would otherwise leave its session behind on the server.
+    if (this.loggingIn) await this.loggingIn.catch(() => undefined);
     const token = this.token;
     this.token = undefined;
     if (!token) return;
     const res = await this.send(
-      { operation: 'logout', method: 'DELETE', path: PATH.session, replayOn401: false },
+      {
+        operation: 'logout',
+        method: 'DELETE',
+        path: PATH.session,
+        replayOn401: false,
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      },
       token,
     );
     if (res.status === 401) return;
@@ -364,24 +385,48 @@ export class ContentLibraryClient {
         retryable: false,
       });
     }
-    const basic = Buffer.from(`${this.username}:${this.password}`, 'utf8').toString('base64');
-    const res = await this.send(
-      { operation: 'login', method: 'POST', path: PATH.session, replayOn401: false },
-      undefined,
-      // Header auth keeps the token out of cookies (govmomi does the same).
-      { authorization: `Basic ${basic}`, 'vmware-use-header-authn': 'true' },
-    );
+    let res = await this.createSession(this.password);
+    let note = '';
+    if (res.status === 401 && this.refreshPassword) {
+      // The password may have been rotated since it was read: read it again and retry once,
+      // only with a different value, so a wrong password costs vCenter's lockout policy one
+      // failed attempt per login, not two.
+      let fresh: string | undefined;
+      try {
+        fresh = await this.refreshPassword();
+      } catch (err) {
+        note = `; re-reading the password failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (fresh && fresh !== this.password) {
+        this.password = fresh;
+        res = await this.createSession(fresh);
+        note = ' (also with the password read again)';
+      } else if (fresh !== undefined) {
+        note = ' (the password read again is unchanged or empty)';
+      }
+    }
     if (res.status === 401) {
       throw new UnauthenticatedError({
         operation: 'login',
         status: 401,
-        message: `login failed: vCenter refused the credentials of user ${JSON.stringify(this.username)} (HTTP 401)`,
+        message: `login failed: vCenter refused the credentials of user ${JSON.stringify(this.username)} (HTTP 401)${note}; fix the password (or its file) in the vCenter's configuration`,
       });
     }
     if (res.status < 200 || res.status >= 300) throw this.responseError('login', res);
     const token = parseResponse(SessionToken, this.valueOf('login', res), 'login');
     this.token = token;
     return token;
+  }
+
+  /** `POST .../cis/session`: "Creates a session with the API. This is the equivalent of login." */
+  private async createSession(password: string): Promise<RawResponse> {
+    const basic = Buffer.from(`${this.username}:${password}`, 'utf8').toString('base64');
+    return this.send(
+      { operation: 'login', method: 'POST', path: PATH.session, replayOn401: false },
+      undefined,
+      // Header auth keeps the token out of cookies (govmomi does the same).
+      { authorization: `Basic ${basic}`, 'vmware-use-header-authn': 'true' },
+    );
   }
 
   /** Forgets `token` unless a concurrent call already replaced it. */
@@ -428,8 +473,8 @@ export class ContentLibraryClient {
         method: spec.method,
         headers,
         body: body ?? null,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
+        headersTimeout: spec.timeoutMs ?? this.requestTimeoutMs,
+        bodyTimeout: spec.timeoutMs ?? this.requestTimeoutMs,
       });
       const text = await res.body.text();
       this.logger?.debug(

@@ -76,6 +76,11 @@ export interface ContentLibrarySimulator {
   readonly stats: Stats;
   /** Drops every login token: the next call with one gets 401 (tests client re-login). */
   invalidateLogins(): void;
+  /**
+   * Changes the user name and password a login needs from now on (a rotated password); live
+   * logins stay valid, as on vCenter, until invalidateLogins() or logout.
+   */
+  setCredentials(username: string, password: string): void;
   /** Changes the idle timeout for sessions from now on (their expiration_time follows). */
   setSessionIdleTimeout(ms: number): void;
   /** Changes how long prepare takes for prepares requested from now on. */
@@ -133,7 +138,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const sim: SimContext = {
     store,
     faults,
-    stats: new Stats(sessions),
+    stats: new Stats(sessions, () => store.logins.size),
     url: '',
     thumbprint: opts.tls ? new X509Certificate(opts.tls.cert).fingerprint : undefined,
     datastoreId: DATASTORE_ID,
@@ -173,6 +178,10 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
     faults,
     stats: sim.stats,
     invalidateLogins: () => faults.invalidateLogins(),
+    setCredentials: (username, password) => {
+      sim.username = username;
+      sim.password = password;
+    },
     setSessionIdleTimeout: (ms) => {
       store.opts.idleTimeoutMs = ms;
       clearInterval(sweeper);

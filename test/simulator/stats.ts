@@ -18,6 +18,8 @@ export interface StatsSnapshot {
   bytesReceived: Record<string, number>;
   bytesSent: Record<string, number>;
   sessions: SessionSummary[];
+  /** Live login sessions (see Stats.logins). */
+  logins: number;
   inFlight: number;
   peakConcurrentRequests: number;
 }
@@ -29,7 +31,19 @@ export class Stats {
   private current = 0;
   private peak = 0;
 
-  constructor(private readonly listSessions: () => SessionSummary[]) {}
+  constructor(
+    private readonly listSessions: () => SessionSummary[],
+    private readonly countLogins: () => number = () => 0,
+  ) {}
+
+  /**
+   * Login sessions alive now: `cis/session` create ("Creates a session with the API. This is the
+   * equivalent of login.") adds one; delete ("Terminates the validity of a session token. This is
+   * the equivalent of log out.") and invalidateLogins() remove them (api-8.0.2/session.json).
+   */
+  logins(): number {
+    return this.countLogins();
+  }
 
   /** Calls of one operation so far (every call that reached routing, failed or not). */
   calls(op: OperationName): number {
@@ -67,6 +81,7 @@ export class Stats {
       bytesReceived: Object.fromEntries(this.received),
       bytesSent: Object.fromEntries(this.sent),
       sessions: this.sessions(),
+      logins: this.logins(),
       inFlight: this.current,
       peakConcurrentRequests: this.peak,
     };
