@@ -50,7 +50,7 @@ import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { OUTAGE_RETRY } from './lib/retry';
-import { SagaStatus, watched } from './lib/saga-status';
+import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
 /** How long a download waits for its host's worker when none is configured. */
@@ -83,7 +83,7 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
     keepAliveIntervalMs,
     heartbeatTimeoutMs,
   });
-  const control = watched(saga.control, status);
+  const { control } = saga;
   const compensations = new Compensations();
   let hostTaskQueue = '';
   try {
@@ -91,7 +91,6 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
     const proxies: Proxies = {
       ...saga,
       control,
-      compensate: watched(saga.compensate, status),
       local: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         startToCloseTimeout: '2 minutes',

@@ -39,7 +39,7 @@ import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { OUTAGE_RETRY } from './lib/retry';
-import { SagaStatus, watched } from './lib/saga-status';
+import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
 /** How long the saga waits for a completed session to reach DONE (PULL sources apply after `complete`). */
@@ -95,20 +95,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
 
   try {
     return await work.run(async () =>
-      upload(
-        input,
-        {
-          ...proxies,
-          control: watched(proxies.control, status),
-          compensate: watched(proxies.compensate, status),
-          slow,
-          transfer,
-        },
-        progress,
-        status,
-        compensations,
-        commit,
-      ),
+      upload(input, { ...proxies, slow, transfer }, progress, status, compensations, commit),
     );
   } catch (err) {
     const cancelled = isCancellation(err) && !budgetExceeded;
