@@ -138,6 +138,8 @@ describe('downloadLibraryItem stays on the host that holds its part file', () =>
     const file = await writeRandomFile(join(dir, 'gone.img'), 8 * 1024 * 1024, 'download-host-gone');
     const library = await createTestLibrary(rest, target.datastore);
     const itemId = await putItem(rest, library.id, `gone-${randomUUID().slice(0, 6)}`, file.path, file.size);
+    // Only host-c's worker runs at the start, so the saga's host is host-c.
+    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
     const doomed = await worker('host-c', 'host-c');
     sim.faults.limitRate({ bytesPerSecond: 256 * 1024 });
     const handle = await startDownload(
