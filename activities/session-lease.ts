@@ -55,11 +55,11 @@ function percent(p: TransferProgress): number {
   return p.totalBytes > 0 ? Math.min(99, Math.floor((p.bytesSent / p.totalBytes) * 100)) : 0;
 }
 
-/** Heartbeats until the saga cancels the lease (the cancellation rejects the sleep). */
-async function waitForCancellation(state: LeaseHeartbeat): Promise<void> {
-  for (;;) {
+/** Heartbeats for `ms` (for ever by default): a cancellation arrives with a heartbeat and rejects the sleep. */
+async function heartbeatFor(state: LeaseHeartbeat, ms = Infinity): Promise<void> {
+  for (let waited = 0; waited < ms; waited += HEARTBEAT_MS) {
     heartbeat(state);
-    await sleep(HEARTBEAT_MS);
+    await sleep(Math.min(HEARTBEAT_MS, ms - waited));
   }
 }
 
@@ -81,6 +81,12 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
           log.warn('could not tell the saga about its vCenter', { error: (err as Error).message });
         });
       };
+      /** vCenter answered (whatever it said): an outage the saga was told of is over. */
+      const answered = async (): Promise<void> => {
+        if (state.unreachableSince === undefined) return;
+        delete state.unreachableSince;
+        await tell({ reachable: true });
+      };
 
       for (;;) {
         let progress: number | undefined;
@@ -99,20 +105,19 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
           if (req.kind === 'update') await client.keepAliveUpdateSession(req.sessionId, progress);
           else await client.keepAliveDownloadSession(req.sessionId, progress);
           if (progress !== undefined) state.clientProgress = progress;
-          if (state.unreachableSince !== undefined) {
-            delete state.unreachableSince;
-            await tell({ reachable: true });
-          }
+          await answered();
         } catch (err) {
-          if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(req.sessionId);
-          // No longer ACTIVE (completing, or ended by someone else): nothing to keep alive, but the
-          // lease still ends only when the saga cancels it (see workflows/lib/session-lease.ts).
-          const ended = isContentLibraryError(err) && err.code === 'NOT_ALLOWED_IN_CURRENT_STATE';
-          const message = (err as Error).message;
-          if (ended) {
-            await waitForCancellation(state);
+          const code = isContentLibraryError(err) ? err.code : undefined;
+          if (code === 'NOT_FOUND' || code === 'NOT_ALLOWED_IN_CURRENT_STATE') {
+            // Told before the lease fails, or the saga would show "waiting for vCenter" on a new session.
+            await answered();
+            if (code === 'NOT_FOUND') throw sessionGone(req.sessionId);
+            // No longer ACTIVE (completing, or ended by someone else): nothing to keep alive, but the
+            // lease still ends only when the saga cancels it (see workflows/lib/session-lease.ts).
+            await heartbeatFor(state);
             return;
           }
+          const message = (err as Error).message;
           const first = state.unreachableSince === undefined;
           state.unreachableSince ??= Date.now();
           const down = Date.now() - state.unreachableSince;
@@ -128,14 +133,11 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
           if (first) await tell({ reachable: false, since: state.unreachableSince, error: message });
           log.warn('keep_alive failed; will try again', { sessionId: req.sessionId, error: message });
         }
-        // Wait for the next keep_alive in heartbeat-sized steps: a cancellation arrives with a heartbeat.
         // While vCenter is away, ask more often, so its return (and an expired session) is noticed soon.
-        const pause =
-          state.unreachableSince === undefined ? req.intervalMs : Math.min(req.intervalMs, OUTAGE_RETRY_MS);
-        for (let waited = 0; waited < pause; waited += HEARTBEAT_MS) {
-          heartbeat(state);
-          await sleep(Math.min(HEARTBEAT_MS, pause - waited));
-        }
+        await heartbeatFor(
+          state,
+          state.unreachableSince === undefined ? req.intervalMs : Math.min(req.intervalMs, OUTAGE_RETRY_MS),
+        );
       }
     },
   };
