@@ -18,7 +18,13 @@ import {
 } from '../workflows/definitions/download';
 import type { downloadLibraryItem } from '../workflows/download-library-item';
 import { InvalidInputError } from './errors';
-import { requestMemo, startOrAttach, type RequestMemo, type RunningRequest } from './start-or-attach';
+import {
+  requestCheck,
+  requestMemo,
+  startOrAttach,
+  type RequestMemo,
+  type RunningRequest,
+} from './start-or-attach';
 import { refKey } from './upload';
 
 /** 16 hex digits of the SHA-256 of the normalised destination: stable, short, and no path in the id. */
@@ -100,15 +106,7 @@ export async function startDownload(
       staticSummary:
         opts.summary ?? `download ${name(prepared.library)}/${name(prepared.item)} → ${prepared.destination}`,
     },
-    {
-      memo: downloadRequestMemo(prepared),
-      memoOfInput: (first) => {
-        const parsed = DownloadInput.safeParse(first);
-        return parsed.success ? downloadRequestMemo(parsed.data) : undefined;
-      },
-      ...(opts.queue ? { queue: true } : {}),
-      ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
-    },
+    requestCheck(DownloadInput, downloadRequestMemo, prepared, opts),
   );
 }
 

@@ -66,8 +66,16 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** What a caller may ask of a start that finds a different request running. */
+export interface QueueOptions {
+  /** Wait for a running different request to end, then start, instead of refusing. @default false */
+  queue?: boolean;
+  /** Called each time the start waits behind a running different request (queue only). */
+  onQueued?: (running: RunningRequest) => void;
+}
+
 /** What a workflow type needs for the identity check. */
-export interface RequestCheck {
+export interface RequestCheck extends QueueOptions {
   /** This request's memo. */
   memo: RequestMemo;
   /**
@@ -75,10 +83,24 @@ export interface RequestCheck {
    * run started without one (by an older client). Undefined when the input does not parse.
    */
   memoOfInput: (input: unknown) => RequestMemo | undefined;
-  /** Wait for a running different request to end, then start, instead of refusing. @default false */
-  queue?: boolean;
-  /** Called each time the start waits behind a running different request (queue only). */
-  onQueued?: (running: RunningRequest) => void;
+}
+
+/** The check for a workflow whose input `schema` parses and `toMemo` describes. */
+export function requestCheck<S extends z.ZodType>(
+  schema: S,
+  toMemo: (input: z.infer<S>) => RequestMemo,
+  input: z.infer<S>,
+  opts: QueueOptions,
+): RequestCheck {
+  return {
+    memo: toMemo(input),
+    memoOfInput: (first) => {
+      const parsed = schema.safeParse(first);
+      return parsed.success ? toMemo(parsed.data) : undefined;
+    },
+    ...(opts.queue ? { queue: true } : {}),
+    ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
+  };
 }
 
 /** The run that holds the workflow id. */

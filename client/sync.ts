@@ -20,6 +20,7 @@ import { InvalidInputError } from './errors';
 import {
   redactUrl,
   requestMemo,
+  requestCheck,
   startOrAttach,
   type RequestMemo,
   type RunningRequest,
@@ -103,16 +104,8 @@ export async function startSync(
         opts.summary ??
         `sync ${describeSyncSource(prepared.source)} → ${library} on ${prepared.vcenter}${prepared.prune ? ' (prune)' : ''}`,
     },
-    {
-      memo: syncRequestMemo(prepared),
-      // A run that continued as new holds the same input (and the memo carries over).
-      memoOfInput: (first) => {
-        const parsed = SyncInput.safeParse(first);
-        return parsed.success ? syncRequestMemo(parsed.data) : undefined;
-      },
-      ...(opts.queue ? { queue: true } : {}),
-      ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
-    },
+    // A run that continued as new holds the same input (and the memo carries over).
+    requestCheck(SyncInput, syncRequestMemo, prepared, opts),
   );
 }
 

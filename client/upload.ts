@@ -16,6 +16,7 @@ import { InvalidInputError, RequestConflictError } from './errors';
 import {
   redactUrl,
   requestMemo,
+  requestCheck,
   startOrAttach,
   type RequestMemo,
   type RunningRequest,
@@ -109,15 +110,7 @@ export async function startUpload(
       args: [prepared],
       staticSummary: opts.summary ?? `upload ${source} → ${name(prepared.library)}/${name(prepared.item)}`,
     },
-    {
-      memo: uploadRequestMemo(prepared),
-      memoOfInput: (first) => {
-        const parsed = UploadInput.safeParse(first);
-        return parsed.success ? uploadRequestMemo(parsed.data) : undefined;
-      },
-      ...(opts.queue ? { queue: true } : {}),
-      ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
-    },
+    requestCheck(UploadInput, uploadRequestMemo, prepared, opts),
   );
 }
 

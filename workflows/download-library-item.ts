@@ -90,7 +90,6 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
     hostTaskQueue = await control.hostTaskQueue();
     const proxies: Proxies = {
       ...saga,
-      control,
       local: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         startToCloseTimeout: '2 minutes',

@@ -23,7 +23,6 @@ export interface SagaProxies {
   compensate: Activities;
   /** Runs the session's lease until cancelled (see lib/session-lease.ts). */
   holdSession: (kind: HoldSessionRequest['kind'], vcenter: string, sessionId: string) => Promise<void>;
-  outageBudgetMs: number;
 }
 
 export function sagaProxies({
@@ -61,6 +60,5 @@ export function sagaProxies({
         intervalMs: keepAliveIntervalMs,
         outageBudgetMs: budget,
       }),
-    outageBudgetMs: budget,
   };
 }

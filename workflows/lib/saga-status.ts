@@ -16,15 +16,16 @@ import { vcenterStatusSignal, type Phase, type TransferProgress } from '../defin
 export class SagaStatus {
   private summary = '';
   private published?: Phase;
-  /** Why the saga is waiting for vCenter, by reporter; empty when it is not. */
-  private readonly waits = new Map<string, string>();
+  /** Why the saga is waiting for vCenter (the lease's last report), while it is. */
+  private waitingWhy?: string;
 
   constructor(
     private readonly progress: TransferProgress,
     private readonly vcenter: string,
   ) {
     setHandler(vcenterStatusSignal, (status) => {
-      this.wait('lease', status.reachable ? undefined : `keep_alive fails: ${status.error ?? 'no answer'}`);
+      this.waitingWhy = status.reachable ? undefined : `keep_alive fails: ${status.error ?? 'no answer'}`;
+      this.publish();
     });
   }
 
@@ -40,14 +41,9 @@ export class SagaStatus {
     this.publish();
   }
 
-  private wait(reporter: string, why: string | undefined): void {
-    if (why === undefined) this.waits.delete(reporter);
-    else this.waits.set(reporter, why);
-    this.publish();
-  }
-
   private publish(): void {
-    const waiting = this.waits.size > 0 && this.progress.phase !== 'done' && this.progress.phase !== 'failed';
+    const waiting =
+      this.waitingWhy !== undefined && this.progress.phase !== 'done' && this.progress.phase !== 'failed';
     if (waiting) this.progress.waitingFor = `vCenter ${this.vcenter}`;
     else delete this.progress.waitingFor;
     const shown: Phase = waiting ? 'waiting-for-vcenter' : this.progress.phase;
@@ -56,7 +52,7 @@ export class SagaStatus {
       upsertSearchAttributes([{ key: PHASE, value: shown }]);
     }
     const details = waiting
-      ? `waiting for vCenter ${this.vcenter} (${[...this.waits.values()].join('; ')})\n${this.summary}`
+      ? `waiting for vCenter ${this.vcenter} (${this.waitingWhy})\n${this.summary}`
       : this.summary;
     if (details) setCurrentDetails(details);
   }
