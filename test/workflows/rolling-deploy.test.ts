@@ -12,30 +12,24 @@
  * in the replay corpus (scripts/record-histories.ts skips them).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { decodeVersioningBehavior } from '@temporalio/common';
-import type { ContentLibraryClient } from '../../activities/content-library';
 import { describeDeployment, setCurrentVersion, type DeploymentDescription } from '../../client/deployments';
 import { prepareDownloadInput } from '../../client/download';
 import { prepareUploadInput } from '../../client/upload';
-import type { CloConfig } from '../../temporal.config';
 import { leaseTaskQueueFor } from '../../workflows/definitions/task-queues';
 import type { DownloadInput } from '../../workflows/definitions/download';
 import type { UploadInput } from '../../workflows/definitions/upload';
 import { writeRandomFile } from '../fixtures/content';
 import { clo, cloEnv } from '../support/clo';
 import { listDir, sha1OfFile } from '../support/download';
-import { createTestLibrary, readItemBack, restClient, seedItem } from '../support/library';
+import { readItemBack, seedItem } from '../support/library';
 import { heartbeatBytes, waitFor } from '../support/polling';
 import { bundleReorderedWorkflows } from '../support/reordered-workflows';
-import { startTarget, type Target } from '../support/targets';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { testConfig } from '../stack/harness';
-import { stackInfo } from '../stack/stack-info';
+import { useProcessFixture } from '../support/process-fixture';
+import type { WorkerProcess } from '../support/worker-process';
 
 const MiB = 1024 * 1024;
 const BIG = 300 * MiB;
@@ -46,55 +40,19 @@ const HOST = 'rolling-host';
 const HANDOVER_RATE = MiB;
 
 describe('a rolling deploy mid-transfer (simulator)', () => {
-  let target: Target;
-  let proxy: ThrottleProxy;
-  let rest: ContentLibraryClient;
-  let library: { id: string };
-  let dir: string;
-  let config: CloConfig;
-  let queue: string;
-  let connection: Connection;
-  let client: Client;
-  const workers: WorkerProcess[] = [];
+  const f = useProcessFixture({ rate: HANDOVER_RATE });
+  const queue = (): string => f.config.temporal.taskQueue;
 
-  beforeAll(async () => {
-    target = await startTarget('simulator');
-    proxy = await startThrottleProxy(target.url, HANDOVER_RATE);
-    config = testConfig({
-      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
-    });
-    queue = config.temporal.taskQueue;
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-rolling-'));
-    connection = await Connection.connect({ address: stackInfo().temporalAddress });
-    client = new Client({ connection, namespace: stackInfo().namespace });
-  });
-  afterAll(async () => {
-    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
-    await connection?.close();
-    await proxy?.close();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const startBuild = async (buildId: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> =>
+    f.worker(`build-${buildId}`, ['--build-id', buildId], { CLO_HOST_ID: HOST, ...env });
 
-  const startBuild = async (buildId: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> => {
-    const w = await startWorkerProcess(config, dir, `build-${buildId}`, ['--build-id', buildId], {
-      CLO_HOST_ID: HOST,
-      ...env,
-    });
-    workers.push(w);
-    return w;
-  };
-
-  const describe_ = async (): Promise<DeploymentDescription> => describeDeployment(client, queue);
+  const describe_ = async (): Promise<DeploymentDescription> => describeDeployment(f.client, queue());
   const version = (d: DeploymentDescription, buildId: string) =>
     d.versions.find((v) => v.buildId === buildId);
 
   /** Waits until `buildId`'s workers have polled all three of its task queues. */
   const registered = async (buildId: string) => {
-    const want = [queue, `${queue}@${HOST}`, leaseTaskQueueFor(queue)].sort();
+    const want = [queue(), `${queue()}@${HOST}`, leaseTaskQueueFor(queue())].sort();
     await waitFor(`build ${buildId} to poll ${want.join(', ')}`, async () => {
       const v = await describe_()
         .then((d) => version(d, buildId))
@@ -106,28 +64,28 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
   const upload = async (name: string, path: string): Promise<WorkflowHandle> => {
     const input: UploadInput = {
       vcenter: 'target',
-      library: { id: library.id },
+      library: { id: f.library.id },
       item: { name: `${name}-${randomUUID().slice(0, 6)}` },
       source: { kind: 'file', path },
     };
-    return client.workflow.start('uploadLibraryItem', {
-      taskQueue: queue,
+    return f.client.workflow.start('uploadLibraryItem', {
+      taskQueue: queue(),
       workflowId: `rolling-${name}-${randomUUID()}`,
-      args: [prepareUploadInput(input, config)],
+      args: [prepareUploadInput(input, f.config)],
       memo: { cloTestBuild: true },
     });
   };
   const download = async (name: string, itemId: string, destination: string): Promise<WorkflowHandle> => {
     const input: DownloadInput = {
       vcenter: 'target',
-      library: { id: library.id },
+      library: { id: f.library.id },
       item: { id: itemId },
       destination,
     };
-    return client.workflow.start('downloadLibraryItem', {
-      taskQueue: queue,
+    return f.client.workflow.start('downloadLibraryItem', {
+      taskQueue: queue(),
       workflowId: `rolling-${name}-${randomUUID()}`,
-      args: [prepareDownloadInput(input, config)],
+      args: [prepareDownloadInput(input, f.config)],
       memo: { cloTestBuild: true },
     });
   };
@@ -150,7 +108,7 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
         ]),
       ),
       hostActivities: (events ?? []).filter(
-        (e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name === `${queue}@${HOST}`,
+        (e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name === `${queue()}@${HOST}`,
       ).length,
       failedTasks: (events ?? []).flatMap((e) =>
         e.workflowTaskFailedEventAttributes
@@ -168,34 +126,34 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
   };
 
   it('keeps running sagas on build A to the end while new ones start on B, with no nondeterminism anywhere', async () => {
-    const env = await cloEnv(config, dir);
-    const big = await writeRandomFile(join(dir, 'big.iso'), BIG, 'rolling-big');
-    const small = await writeRandomFile(join(dir, 'small.iso'), MiB, 'rolling-small');
-    const seeded = await seedItem(rest, library.id, `seeded-${randomUUID().slice(0, 6)}`, [
+    const env = await cloEnv(f.config, f.dir);
+    const big = await writeRandomFile(join(f.dir, 'big.iso'), BIG, 'rolling-big');
+    const small = await writeRandomFile(join(f.dir, 'small.iso'), MiB, 'rolling-small');
+    const seeded = await seedItem(f.rest, f.library.id, `seeded-${randomUUID().slice(0, 6)}`, [
       { name: 'disk.img', size: DOWNLOAD, seed: 'rolling-download' },
     ]);
-    const tiny = await seedItem(rest, library.id, `tiny-${randomUUID().slice(0, 6)}`, [
+    const tiny = await seedItem(f.rest, f.library.id, `tiny-${randomUUID().slice(0, 6)}`, [
       { name: 'notes.txt', size: 64 * 1024, seed: 'rolling-tiny' },
     ]);
-    const sim = target.sim!;
+    const sim = f.target.sim!;
     // B's code, bundled before anything runs: webpack takes a while on a busy machine.
-    const reordered = join(dir, 'reordered-bundle.js');
+    const reordered = join(f.dir, 'reordered-bundle.js');
     await writeFile(reordered, (await bundleReorderedWorkflows()).code);
 
     // Build A: versioned, made current before anything starts (a versioned worker gets no new
     // workflows until its version is current).
     const a = await startBuild('A');
-    expect(a.output()).toContain(`"deploymentVersion":{"deploymentName":"${queue}","buildId":"A"}`);
+    expect(a.output()).toContain(`"deploymentVersion":{"deploymentName":"${queue()}","buildId":"A"}`);
     await registered('A');
-    await setCurrentVersion(client, queue, 'A');
+    await setCurrentVersion(f.client, queue(), 'A');
 
     const slowDownloads = sim.faults.limitRate({ bytesPerSecond: HANDOVER_RATE / 2 });
     const bigUpload = await upload('big', big.path);
-    const firstDownload = await download('first', seeded.itemId, join(dir, 'dest-first'));
+    const firstDownload = await download('first', seeded.itemId, join(f.dir, 'dest-first'));
     await waitFor('A to be sending the big file and fetching the download', async () => {
       const [up, down] = await Promise.all([
-        heartbeatBytes(client, bigUpload, big.name),
-        heartbeatBytes(client, firstDownload, 'disk.img'),
+        heartbeatBytes(f.client, bigUpload, big.name),
+        heartbeatBytes(f.client, firstDownload, 'disk.img'),
       ]);
       return up > 0 && down > 0;
     });
@@ -207,18 +165,18 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
     const switched = await clo(['deployment', 'set-current', '--build-id', 'B', '--json'], env);
     expect(switched).toMatchObject({ code: 0 });
     expect(JSON.parse(switched.stdout)).toEqual({
-      deploymentName: queue,
+      deploymentName: queue(),
       currentBuildId: 'B',
       previousBuildId: 'A',
     });
 
     // New sagas start on B, the host's download queue included.
     const secondUpload = await upload('second', small.path);
-    const secondDownload = await download('second', tiny.itemId, join(dir, 'dest-second'));
+    const secondDownload = await download('second', tiny.itemId, join(f.dir, 'dest-second'));
     const [secondUp, secondDown] = await Promise.all([secondUpload.result(), secondDownload.result()]);
     expect(secondUp).toMatchObject({ files: [expect.objectContaining({ sha1: small.sha1 })] });
-    expect(secondDown).toMatchObject({ hostTaskQueue: `${queue}@${HOST}` });
-    expect(await sha1OfFile(join(dir, 'dest-second', 'notes.txt'))).toBe(tiny.expected['notes.txt']!.sha1);
+    expect(secondDown).toMatchObject({ hostTaskQueue: `${queue()}@${HOST}` });
+    expect(await sha1OfFile(join(f.dir, 'dest-second', 'notes.txt'))).toBe(tiny.expected['notes.txt']!.sha1);
 
     // A's sagas are mid-transfer still, with nothing failed.
     for (const h of [bigUpload, firstDownload]) {
@@ -228,12 +186,12 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
     const during = JSON.parse(
       (await clo(['deployment', 'describe', '--json'], env)).stdout,
     ) as DeploymentDescription;
-    expect(during).toMatchObject({ name: queue, currentBuildId: 'B' });
+    expect(during).toMatchObject({ name: queue(), currentBuildId: 'B' });
     expect(version(during, 'B')).toMatchObject({ status: 'CURRENT' });
     expect(version(during, 'A')).toMatchObject({ status: 'DRAINING' });
 
     // Let A's transfers finish.
-    proxy.setRate(1024 * MiB);
+    f.proxy!.setRate(1024 * MiB);
     slowDownloads.clear();
     // Their next workflow tasks come after the switch. Sent to B's reordered code (were they not
     // pinned), they would fail and retry forever: watch for that rather than wait for results.
@@ -252,12 +210,12 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
     after.forEach((h, i) => expect(h.workflowTasks).toBeGreaterThan(tasksBefore[i]!.workflowTasks));
     const [bigResult, firstResult] = await Promise.all([bigUpload.result(), firstDownload.result()]);
     expect(bigResult).toMatchObject({ files: [expect.objectContaining({ sha1: big.sha1, size: BIG })] });
-    expect(await readItemBack(rest, (bigResult as { itemId: string }).itemId)).toEqual({
+    expect(await readItemBack(f.rest, (bigResult as { itemId: string }).itemId)).toEqual({
       [big.name]: { size: BIG, sha1: big.sha1 },
     });
-    expect(firstResult).toMatchObject({ hostTaskQueue: `${queue}@${HOST}` });
-    expect(await sha1OfFile(join(dir, 'dest-first', 'disk.img'))).toBe(seeded.expected['disk.img']!.sha1);
-    expect(await listDir(join(dir, 'dest-first'))).toEqual(['disk.img']);
+    expect(firstResult).toMatchObject({ hostTaskQueue: `${queue()}@${HOST}` });
+    expect(await sha1OfFile(join(f.dir, 'dest-first', 'disk.img'))).toBe(seeded.expected['disk.img']!.sha1);
+    expect(await listDir(join(f.dir, 'dest-first'))).toEqual(['disk.img']);
 
     // Each saga ran wholly on one build: every workflow task, and every activity on the shared,
     // host and lease queues, was taken by that build's process.
@@ -275,7 +233,7 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
       for (const id of h.identities) expect(id).toMatch(identity(worker));
       expect(await pinnedTo(handle)).toEqual({ behavior: 'PINNED', buildId: build });
     }
-    // The downloads' file activities ran on the host queue, both builds polling the same name.
+    // The downloads' file activities ran on the host queue(), both builds polling the same name.
     expect((await historyOf(firstDownload)).hostActivities).toBeGreaterThan(0);
     expect((await historyOf(secondDownload)).hostActivities).toBeGreaterThan(0);
     expect(`${a.output()}\n${b.output()}`).not.toMatch(/[Nn]ondeterminism|TMPRL1100/);

@@ -6,21 +6,13 @@
  * throttling proxy, so it is mid-file when the signal comes; a second worker finishes it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import type { ContentLibraryClient } from '../../activities/content-library';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startUpload } from '../../client/upload';
 import { writeRandomFile } from '../fixtures/content';
-import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
+import { readItemBack, updateSessionStates } from '../support/library';
 import { heartbeatBytes, waitFor } from '../support/polling';
-import { startTarget, type Target } from '../support/targets';
-import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { testConfig } from '../stack/harness';
-import { stackInfo } from '../stack/stack-info';
-import type { CloConfig } from '../../temporal.config';
+import { useProcessFixture } from '../support/process-fixture';
 
 const BIG = 300 * 1024 * 1024;
 const GRACE_MS = 2000;
@@ -56,63 +48,33 @@ async function heartbeatAttempt(client: Client, handle: WorkflowHandle): Promise
 }
 
 describe('clo worker drains on SIGTERM (simulator)', () => {
-  let target: Target;
-  let proxy: ThrottleProxy;
-  let rest: ContentLibraryClient;
-  let library: { id: string; name: string };
-  let dir: string;
-  let config: CloConfig;
-  let connection: Connection;
-  let client: Client;
-  const workers: WorkerProcess[] = [];
-
-  beforeAll(async () => {
-    target = await startTarget('simulator');
-    // 20 MB/s: 15 s for the file, so the signal finds it mid-transfer and the grace cannot finish it.
-    proxy = await startThrottleProxy(target.url, 20 * 1024 * 1024);
-    config = testConfig({
-      target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
-    });
-    config.timeouts.heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS;
-    config.timeouts.keepAliveIntervalMs = 2000;
-    config.worker.shutdownGraceMs = GRACE_MS;
-    rest = restClient(target.url);
-    library = await createTestLibrary(rest, target.datastore);
-    dir = await mkdtemp(join(tmpdir(), 'clo-drain-'));
-    connection = await Connection.connect({ address: stackInfo().temporalAddress });
-    client = new Client({ connection, namespace: stackInfo().namespace });
+  // 20 MB/s: 15 s for the file, so the signal finds it mid-transfer and the grace cannot finish it.
+  const f = useProcessFixture({
+    rate: 20 * 1024 * 1024,
+    configure: (config) => {
+      config.timeouts.heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS;
+      config.timeouts.keepAliveIntervalMs = 2000;
+      config.worker.shutdownGraceMs = GRACE_MS;
+    },
   });
-  afterAll(async () => {
-    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
-    await connection?.close();
-    await proxy?.close();
-    await rest?.close();
-    await target?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const worker = async (name: string) => {
-    const w = await startWorkerProcess(config, dir, name);
-    workers.push(w);
-    return w;
-  };
+  const worker = (name: string) => f.worker(name);
 
   it('exits within the grace time, hands the 300 MB upload off as retryable, and the next worker resends it at once', async () => {
-    const file = await writeRandomFile(join(dir, 'drained.iso'), BIG, 'drain');
+    const file = await writeRandomFile(join(f.dir, 'drained.iso'), BIG, 'drain');
     const first = await worker('first');
     const handle = await startUpload(
-      client,
+      f.client,
       {
         vcenter: 'target',
-        library: { id: library.id },
+        library: { id: f.library.id },
         item: { name: `drain-${randomUUID().slice(0, 6)}` },
         source: { kind: 'file', path: file.path },
       },
-      { taskQueue: config.temporal.taskQueue, config },
+      { taskQueue: f.config.temporal.taskQueue, config: f.config },
     );
     await waitFor(
       'a fifth of the file to be sent',
-      async () => (await heartbeatBytes(client, handle, file.name)) > BIG / 5,
+      async () => (await heartbeatBytes(f.client, handle, file.name)) > BIG / 5,
       120_000,
     );
 
@@ -133,12 +95,12 @@ describe('clo worker drains on SIGTERM (simulator)', () => {
       nonRetryable: false,
     });
 
-    proxy.setRate(1024 * 1024 * 1024);
+    f.proxy!.setRate(1024 * 1024 * 1024);
     const resumedFrom = Date.now();
     await worker('second');
     await waitFor(
       'the second worker to run attempt 2',
-      async () => (await heartbeatAttempt(client, handle)) === 2,
+      async () => (await heartbeatAttempt(f.client, handle)) === 2,
       HEARTBEAT_TIMEOUT_MS / 2,
     );
     expect(Date.now() - resumedFrom).toBeLessThan(HEARTBEAT_TIMEOUT_MS / 2);
@@ -151,9 +113,9 @@ describe('clo worker drains on SIGTERM (simulator)', () => {
       bytesSent: BIG,
       resent: true,
     });
-    expect(await readItemBack(rest, result.itemId)).toEqual({
+    expect(await readItemBack(f.rest, result.itemId)).toEqual({
       [file.name]: { size: BIG, sha1: file.sha1 },
     });
-    expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
+    expect(Object.values(await updateSessionStates(f.rest, result.itemId))).toEqual(['DONE']);
   });
 });
