@@ -133,6 +133,26 @@ export const BuildId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/, {
     "expected letters, digits, '.', '_', '+' or '-', starting with a letter or digit (e.g. a git commit or 1.4.2)",
 });
 
+/**
+ * Directories a worker may read or write (activities/allowed-paths.ts): absolute paths, as a
+ * JSON array or, from `variable`, separated by ':' like PATH. Checked when a path is opened,
+ * after symbolic links are resolved.
+ */
+function rootsFrom(variable: string) {
+  return z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+    const roots = (typeof value === 'string' ? value.split(':') : value).filter((r) => r !== '');
+    for (const root of roots) {
+      if (!root.startsWith('/')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected absolute directories (${variable}: separated by ':', like PATH), got "${root}"`,
+        });
+      }
+    }
+    return roots;
+  });
+}
+
 /** See WorkerConfig.shutdownGraceMs. */
 const SHUTDOWN_GRACE_DEFAULT_MS = 25_000;
 
@@ -174,6 +194,14 @@ export const WorkerConfig = z.object({
    * @default unset (unversioned)
    */
   buildId: BuildId.optional(),
+  /**
+   * Directories whose files the worker may read: upload sources (and the files an OVF
+   * references), sync catalogs, DIRECT `file://` download endpoints. Worker-wide, not per
+   * vCenter (docs/security.md). @default none: the worker reads no files
+   */
+  readRoots: rootsFrom('CLO_READ_ROOTS').optional(),
+  /** Directories under which the worker may write downloads (destinations, part files). @default none */
+  writeRoots: rootsFrom('CLO_WRITE_ROOTS').optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
@@ -257,6 +285,8 @@ const ENV: Record<string, string> = {
   'worker.shutdownGraceMs': 'CLO_SHUTDOWN_GRACE',
   'worker.deploymentName': 'CLO_DEPLOYMENT_NAME',
   'worker.buildId': 'CLO_BUILD_ID',
+  'worker.readRoots': 'CLO_READ_ROOTS',
+  'worker.writeRoots': 'CLO_WRITE_ROOTS',
 };
 
 /** `CLO_VCENTER_<NAME>_<FIELD>` variables; NAME is the connection's name in upper case. */

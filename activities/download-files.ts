@@ -32,6 +32,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { selectFiles, type DownloadedFile, type ServerChecksum } from '../workflows/definitions/download';
+import { AllowedPaths, notARegularFile } from './allowed-paths';
 import {
   errorFromTransport,
   isContentLibraryError,
@@ -103,12 +104,17 @@ export interface DownloadHeartbeat extends TransferHeartbeat {
 const HEARTBEAT_EVERY_MS = 1000;
 const SUFFIX = '.part';
 
-/** Creates the destination if needed and returns it with symbolic links resolved; refuses what cannot hold files. */
-async function resolveDestination(destination: string): Promise<string> {
+/**
+ * Creates the destination if needed and returns it with symbolic links resolved; refuses what
+ * cannot hold files, and, before creating anything, a place outside the worker's write roots.
+ */
+async function resolveDestination(destination: string, allowed: AllowedPaths): Promise<string> {
   const invalid = (why: string) =>
     permanent('DestinationInvalid', `destination ${destination} ${why}`, { destination });
+  // Created where the check resolved it to, so what is made is what was checked.
+  const checked = await allowed.checkWriteDirectory(destination, 'destination');
   try {
-    await mkdir(destination, { recursive: true });
+    await mkdir(checked.real, { recursive: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw invalid('is not a directory');
@@ -116,7 +122,8 @@ async function resolveDestination(destination: string): Promise<string> {
       throw invalid(`cannot be created on this worker host (${code})`);
     throw err;
   }
-  const real = await realpath(destination);
+  // Again now it exists: a link swapped in meanwhile must not lead the files out of the roots.
+  const { real } = await allowed.checkWriteDirectory(destination, 'destination');
   if (!(await stat(real)).isDirectory()) throw invalid('is not a directory');
   try {
     await access(real, constants.W_OK);
@@ -126,13 +133,14 @@ async function resolveDestination(destination: string): Promise<string> {
   return real;
 }
 
-/** `<dest>/<name>` and its part file, refusing a name that is not one safe path segment. */
+/** `<dest>/<name>` and its part file, refusing a name that is not one safe path segment or a destination outside the write roots. */
 async function targetPaths(
   destination: string,
   name: string,
+  allowed: AllowedPaths,
 ): Promise<{ finalPath: string; partPath: string }> {
   const why = unsafeNameReason(name);
-  const dest = await realpath(destination);
+  const dest = await realpath((await allowed.checkWriteDirectory(destination, 'destination')).real);
   const finalPath = join(dest, name);
   // The name check is the rule; the realpath comparison catches anything it might miss.
   if (why || dirname(finalPath) !== dest) {
@@ -177,19 +185,49 @@ interface Source {
   rangeHonoured: boolean;
 }
 
+/**
+ * A DIRECT endpoint: a `file://` URI the server names, read from the worker's file system. The
+ * server chooses the path, so it must be a regular file under a read root like any source; it is
+ * opened non-blocking (a named pipe cannot stall the worker) and checked again once open.
+ */
+async function openFileEndpoint(
+  uri: string,
+  start: number,
+  signal: AbortSignal,
+  allowed: AllowedPaths,
+): Promise<Source | 'nothing-left'> {
+  const field = 'DIRECT endpoint';
+  const path = fileURLToPath(uri);
+  const { real } = await allowed.checkReadFile(
+    path,
+    field,
+    "add the library's storage directory, as this worker mounts it, to CLO_READ_ROOTS (worker.readRoots), or download with endpointType HTTPS",
+  );
+  const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notARegularFile(field, path, st);
+    if (start >= st.size && start > 0) {
+      await fh.close();
+      return 'nothing-left';
+    }
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  return { body: createReadStream(real, { fd: fh, start, signal }), rangeHonoured: true };
+}
+
 async function openSource(
   client: ContentLibraryClient,
   endpoint: TransferEndpoint,
   start: number,
   signal: AbortSignal,
   sessionId: string,
+  allowed: AllowedPaths,
 ): Promise<Source | 'nothing-left'> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(endpoint.uri)?.[1]?.toLowerCase();
-  if (scheme === 'file') {
-    const path = fileURLToPath(endpoint.uri);
-    if (start >= (await stat(path)).size && start > 0) return 'nothing-left';
-    return { body: createReadStream(path, { start, signal }), rangeHonoured: true };
-  }
+  if (scheme === 'file') return await openFileEndpoint(endpoint.uri, start, signal, allowed);
   if (scheme !== 'http' && scheme !== 'https') {
     throw permanent(
       'UnsupportedEndpoint',
@@ -247,6 +285,7 @@ async function fetchInto(opts: {
   sessionId: string;
   beat: (bytes: number) => void;
   directIo: boolean;
+  allowed: AllowedPaths;
 }): Promise<Fetched> {
   const { partPath, expectedSize, signal, beat } = opts;
   // O_NOFOLLOW: a symbolic link planted at the part file's name must not redirect the bytes.
@@ -263,7 +302,7 @@ async function fetchInto(opts: {
     const source =
       expectedSize !== undefined && start > 0 && start === expectedSize
         ? 'nothing-left'
-        : await openSource(opts.client, opts.endpoint, start, signal, opts.sessionId);
+        : await openSource(opts.client, opts.endpoint, start, signal, opts.sessionId, opts.allowed);
     try {
       if (source !== 'nothing-left' && !source.rangeHonoured) {
         // The whole file is coming from byte 0 (vcsim ignores Range): start the part file over.
@@ -415,8 +454,14 @@ async function commit(partPath: string, finalPath: string, overwrite: boolean): 
 
 export function downloadFileActivities(
   vcenters: VCenterClients,
-  opts: { hostTaskQueue?: string; directIo?: boolean } = {},
+  opts: {
+    hostTaskQueue?: string;
+    directIo?: boolean;
+    /** The write roots destinations must be under, and the read roots DIRECT endpoints must be under. @default none */
+    allowed?: AllowedPaths;
+  } = {},
 ) {
+  const allowed = opts.allowed ?? new AllowedPaths();
   return {
     /** The task queue of this worker's host, where the saga runs everything that touches the destination. */
     hostTaskQueue(): Promise<string> {
@@ -428,7 +473,7 @@ export function downloadFileActivities(
      * missing), the item's files and the filter, safe names, and files already in the way.
      */
     async planDownload(req: PlanDownloadRequest): Promise<DownloadPlan> {
-      const destination = await resolveDestination(req.destination);
+      const destination = await resolveDestination(req.destination, allowed);
       let listed;
       try {
         listed = await vcenters.get(req.vcenter).listLibraryItemFiles(req.itemId);
@@ -463,6 +508,12 @@ export function downloadFileActivities(
         );
       }
       const present = await filesInPlace(destination, selected, byName, req.overwrite);
+      for (const name of selected) {
+        // downloadFile refuses these too, but only once a session exists: refuse them now.
+        const partPath = join(destination, name + SUFFIX);
+        const part = await lstatOrUndefined(partPath);
+        if (part && !part.isFile()) throw notARegularFile('destination', partPath, part);
+      }
       if (present.length > 0) {
         log.info("files already in the destination will be kept if their checksums match the server's", {
           destination,
@@ -480,7 +531,7 @@ export function downloadFileActivities(
       const previous = info.heartbeatDetails as DownloadHeartbeat | undefined;
       const signal = cancellationSignal();
       const client = vcenters.get(req.vcenter);
-      const { finalPath, partPath } = await targetPaths(req.destination, req.name);
+      const { finalPath, partPath } = await targetPaths(req.destination, req.name, allowed);
 
       // Heartbeats run on a timer, not on arriving bytes: they say this worker is alive (a
       // stalled server is the transfer idle timeout's business). Otherwise a slow stretch could
@@ -533,8 +584,9 @@ export function downloadFileActivities(
             return inPlace.keep;
           }
           compareWith = inPlace.compareWith;
-        } else if (final && !req.overwrite) {
-          throw fileExists([finalPath]);
+        } else if (final) {
+          // A link, pipe or device at the name: even overwrite does not write through (or over) one.
+          throw notARegularFile('destination', finalPath, final);
         }
 
         before ??= await sessionFile(client, req.sessionId, req.name);
@@ -560,6 +612,7 @@ export function downloadFileActivities(
             sessionId: req.sessionId,
             beat,
             directIo: opts.directIo ?? true,
+            allowed,
           });
           discardedBytes += fetched.discardedBytes;
           const verdict = await verify(client, req, before, partPath, fetched, signal, beat);
@@ -609,7 +662,8 @@ export function downloadFileActivities(
       const removed: string[] = [];
       let dest: string;
       try {
-        dest = await realpath(destination);
+        // Outside the write roots (they narrowed since planning) there is nothing of ours to remove.
+        dest = await realpath((await allowed.checkWriteDirectory(destination, 'destination')).real);
       } catch {
         return removed;
       }

@@ -10,6 +10,7 @@ import type { Stats } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DownloadedFile, ServerChecksum } from '../workflows/definitions/download';
+import { notARegularFile } from './allowed-paths';
 import type { ChecksumInfo, ItemFileInfo } from './content-library';
 import { permanent } from './failures';
 import { createDigester, openRange, type DigestAlgorithm } from './sources';
@@ -116,8 +117,8 @@ export function keptFile(
 /**
  * Planning's look at the selected names already present in `destination`: returns the regular
  * files of the server's size, which downloadFile keeps if their checksums match too (hashing
- * gigabytes does not fit planning's short, heartbeat-less call); refuses a directory, and,
- * without `overwrite`, anything else in the way.
+ * gigabytes does not fit planning's short, heartbeat-less call); refuses a directory and
+ * anything else that is not a regular file, and, without `overwrite`, a file of another size.
  */
 export async function filesInPlace(
   destination: string,
@@ -134,10 +135,12 @@ export async function filesInPlace(
     if (existing.isDirectory()) {
       throw permanent('DestinationInvalid', `${path} is a directory; it cannot be replaced by a file`);
     }
+    // A link (to /etc/cron.d/x, say), pipe or device: refused even with overwrite, before any session exists.
+    if (!existing.isFile()) throw notARegularFile('destination', path, existing);
     const server = listed.get(name);
     // The docs define size 0 for a file not cached on the library's storage: its size is unknown.
     const serverSize = server && (server.size > 0 || server.cached) ? server.size : undefined;
-    if (existing.isFile() && (serverSize === undefined || existing.size === serverSize)) present.push(name);
+    if (serverSize === undefined || existing.size === serverSize) present.push(name);
     else inTheWay.push(path);
   }
   if (inTheWay.length > 0 && !overwrite) {

@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { SmokeResult } from '../workflows/definitions/smoke';
+import { AllowedPaths } from './allowed-paths';
 import { downloadFileActivities } from './download-files';
 import { downloadSessionActivities } from './download-sessions';
 import { withFailures } from './failures';
@@ -27,25 +28,41 @@ export interface ActivityDeps {
   hostTaskQueue?: string;
   /** Write downloads with O_DIRECT where possible (config `worker.directIo`). @default true */
   directIo?: boolean;
+  /** Directories whose files activities may read (config `worker.readRoots`). @default none: no file is read */
+  readRoots?: readonly string[];
+  /** Directories under which downloads may be written (config `worker.writeRoots`). @default none: nothing is written */
+  writeRoots?: readonly string[];
 }
 
-export function createActivities({ vcenters, temporal, hostTaskQueue, directIo = true }: ActivityDeps) {
+export function createActivities({
+  vcenters,
+  temporal,
+  hostTaskQueue,
+  directIo = true,
+  readRoots = [],
+  writeRoots = [],
+}: ActivityDeps) {
+  const allowed = new AllowedPaths({ readRoots, writeRoots });
   return withFailures({
     /** Lists the libraries of a configured vCenter (the smoke workflow's one step). */
     async listLibrariesOn(vcenter: string): Promise<SmokeResult> {
       const ids = await vcenters.get(vcenter).listLibraries();
       return { vcenter, libraryCount: ids.length };
     },
-    ...planActivities(vcenters),
+    ...planActivities(vcenters, allowed),
     ...libraryItemActivities(vcenters),
     ...updateSessionActivities(vcenters, temporal),
-    ...uploadFileActivities(vcenters),
+    ...uploadFileActivities(vcenters, allowed),
     ...relayFileActivities(vcenters),
-    ...syncActivities(vcenters),
+    ...syncActivities(vcenters, allowed),
     ...reaperActivities(vcenters, temporal),
     ...sessionLeaseActivities(vcenters, temporal),
     ...downloadSessionActivities(vcenters),
-    ...downloadFileActivities(vcenters, { ...(hostTaskQueue ? { hostTaskQueue } : {}), directIo }),
+    ...downloadFileActivities(vcenters, {
+      ...(hostTaskQueue ? { hostTaskQueue } : {}),
+      directIo,
+      allowed,
+    }),
   });
 }
 

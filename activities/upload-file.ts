@@ -8,6 +8,7 @@
  * partial one is re-added, which resets it, and sent again.
  */
 import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
+import { AllowedPaths } from './allowed-paths';
 import {
   isContentLibraryError,
   type ContentLibraryClient,
@@ -58,12 +59,15 @@ export async function fileOnServer(
   }
 }
 
-export function uploadFileActivities(vcenters: VCenterClients) {
+export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedPaths = new AllowedPaths()) {
   return {
     /** Adds one file to the session as PUSH and streams its bytes to the upload endpoint. */
     async pushFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
       const origin = file.origin;
       if (origin.kind !== 'file') throw permanent('InvalidPlan', `${file.name} is not a local file`);
+      // Planning checked it already, maybe on another worker: this worker's roots are what count
+      // here, and they may be narrower (or the file replaced by a link) since.
+      await allowed.checkReadFile(origin.path, `source file ${file.name}`);
       const size = origin.length;
       const { attempt } = activityInfo();
       const client = vcenters.get(vcenter);

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass', allowPlainHttp: true } },
         timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '5s' },
+        worker: { readRoots: [dir], writeRoots: [dir] },
       });
       const start = async (name: string) => {
         const w = await startWorkerProcess(config, dir, `${target.name}-${name}`, [], {

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
         temporal: { address: temporal.address, namespace: 'default', taskQueue: `bench-${randomUUID()}` },
         vcenters: { bench: { url: target.url, username: 'user', password: 'pass', allowPlainHttp: true } },
         timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '30s' },
+        worker: { readRoots: [dir], writeRoots: [dir] },
       });
       const worker = await startWorkerProcess(config, dir, `worker-${target.name}`, [], {
         CLO_WORKFLOW_BUNDLE: bundle,

@@ -74,6 +74,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     temporal,
     hostTaskQueue,
     directIo: config.worker.directIo,
+    readRoots: config.worker.readRoots ?? [],
+    writeRoots: config.worker.writeRoots ?? [],
   });
   // Drain on SIGTERM: in-flight activities get the grace time, then are aborted and handed
   // off as a retryable failure (shutdown-hand-off.ts). An activity that ignores the abort

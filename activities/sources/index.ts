@@ -12,7 +12,8 @@ export {
   ManifestDigest,
   parseManifest,
 } from './manifest';
-export { planSource } from './plan';
+export { planSource, type PlanSourceOptions } from './plan';
+export type { CheckRead } from './local-files';
 export {
   FileOrigin,
   isLocalFile,

@@ -23,8 +23,21 @@ const TRANSIENT_CODES = new Set([
   'EINTR',
 ]);
 
+/** A check made on a local path before it is opened; `field` names where the path came from. Rejects to refuse it. */
+export type CheckRead = (path: string, field: string) => Promise<void>;
+
+/**
+ * Flags for opening a file planning has stat()ed as regular: O_NONBLOCK so that a named pipe
+ * swapped in since cannot block the worker in open() (on a regular file it changes nothing).
+ */
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
 /** Options of {@link inspectFile}. */
 export interface InspectFileOptions {
+  /** Checked before anything touches the path (the worker's read roots). @default none */
+  checkRead?: CheckRead;
+  /** How `checkRead`'s refusal names the path's origin, for files found by reference. @default field, else subject */
+  checkField?: string;
   /** How messages name the file, e.g. `OVF descriptor /x/photon.ovf`. @default the path */
   subject?: string;
   /** The input field the path came from, named in the fix; omit for files found by reference. */
@@ -36,6 +49,7 @@ export interface InspectFileOptions {
 /** Stats `path`, requires a regular file the worker can open for reading, and returns its size. */
 export async function inspectFile(path: string, options: InspectFileOptions = {}): Promise<{ size: number }> {
   const subject = options.subject ?? path;
+  await options.checkRead?.(path, options.checkField ?? options.field ?? subject);
   let size: number;
   try {
     const st = await stat(path);
@@ -49,7 +63,7 @@ export async function inspectFile(path: string, options: InspectFileOptions = {}
     // access() answers for the real uid; open() is what the transfer will do, so try both:
     // access catches ACLs and read-only mounts without side effects, open catches the rest.
     await access(path, constants.R_OK);
-    const handle = await open(path, 'r');
+    const handle = await open(path, READ_FLAGS);
     await handle.close();
   } catch (err) {
     if (err instanceof SourceError) throw err;
@@ -88,7 +102,7 @@ export async function exists(path: string): Promise<boolean> {
 /** Reads a small file whole (a descriptor or manifest), refusing anything over {@link MAX_SMALL_FILE_BYTES}. */
 export async function readSmallFile(path: string, label: 'OVF descriptor' | 'manifest'): Promise<Buffer> {
   try {
-    const handle = await open(path, 'r');
+    const handle = await open(path, READ_FLAGS);
     try {
       const { size } = await handle.stat();
       if (size > MAX_SMALL_FILE_BYTES) {

@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { basename, parse } from 'node:path';
 import type { UploadSource } from '../../workflows/definitions/upload';
 import { SourceError } from './errors';
-import { inspectFile, MAX_SMALL_FILE_BYTES, unreadable } from './local-files';
+import { type CheckRead, inspectFile, MAX_SMALL_FILE_BYTES, READ_FLAGS, unreadable } from './local-files';
 import { parseManifest } from './manifest';
 import { quoteName, unsafeNameReason } from './names';
 import { parseOvfDescriptor } from './ovf-descriptor';
@@ -16,11 +16,18 @@ import { type PlannedLocalFile, type SourcePlan, totalBytesOf } from './plan-mod
 import { listTarMembers, readFully, type TarMember } from './tar-index';
 
 /** The plan for `{ kind: 'ova' }`: descriptor member first, then manifest, certificate, referenced disks, the rest. */
-export async function planOva(source: Extract<UploadSource, { kind: 'ova' }>): Promise<SourcePlan> {
+export async function planOva(
+  source: Extract<UploadSource, { kind: 'ova' }>,
+  checkRead?: CheckRead,
+): Promise<SourcePlan> {
   const path = source.path;
   const subject = `OVA ${path}`;
-  const { size: archiveSize } = await inspectFile(path, { subject, field: 'source.path' });
-  const handle = await open(path, 'r').catch((err: unknown) => {
+  const { size: archiveSize } = await inspectFile(path, {
+    subject,
+    field: 'source.path',
+    ...(checkRead ? { checkRead } : {}),
+  });
+  const handle = await open(path, READ_FLAGS).catch((err: unknown) => {
     throw unreadable(subject, path, err);
   });
   try {

@@ -6,17 +6,23 @@
 import { basename, dirname, join, parse } from 'node:path';
 import type { UploadSource } from '../../workflows/definitions/upload';
 import { SourceError } from './errors';
-import { exists, inspectFile, readSmallFile } from './local-files';
+import { type CheckRead, exists, inspectFile, readSmallFile } from './local-files';
 import { parseManifest } from './manifest';
 import { parseOvfDescriptor } from './ovf-descriptor';
 import { assemblePackage, type PackageManifest } from './ovf-package';
 import { type PlannedLocalFile, type SourcePlan, totalBytesOf, wholeFile } from './plan-model';
 
 /** The plan for `{ kind: 'ovf' }`: descriptor, manifest, certificate, then the referenced files. */
-export async function planOvf(source: Extract<UploadSource, { kind: 'ovf' }>): Promise<SourcePlan> {
+export async function planOvf(
+  source: Extract<UploadSource, { kind: 'ovf' }>,
+  checkRead?: CheckRead,
+): Promise<SourcePlan> {
   const path = source.path;
   const subject = `OVF descriptor ${path}`;
-  const { size } = await inspectFile(path, { subject, field: 'source.path' });
+  // Every file of the package is checked before it is opened: a reference (or a manifest) that
+  // is a link out of the read roots is refused like the descriptor itself would be.
+  const check = checkRead ? { checkRead } : {};
+  const { size } = await inspectFile(path, { subject, field: 'source.path', ...check });
   const bytes = await readSmallFile(path, 'OVF descriptor');
   const hint = /\.ova$/i.test(path) ? ` (${path} looks like an OVA: use source kind 'ova')` : '';
   let references;
@@ -33,7 +39,7 @@ export async function planOvf(source: Extract<UploadSource, { kind: 'ovf' }>): P
   const base = parse(descriptorName).name;
   const descriptor = wholeFile(descriptorName, path, size);
 
-  const manifestFile = await optionalSibling(dir, `${base}.mf`, 'manifest');
+  const manifestFile = await optionalSibling(dir, `${base}.mf`, 'manifest', checkRead);
   let manifest: PackageManifest | undefined;
   if (manifestFile) {
     const manifestPath = manifestFile.origin.path;
@@ -44,13 +50,15 @@ export async function planOvf(source: Extract<UploadSource, { kind: 'ovf' }>): P
       subject: `manifest ${manifestPath}`,
     };
   }
-  const certificate = await optionalSibling(dir, `${base}.cert`, 'certificate');
+  const certificate = await optionalSibling(dir, `${base}.cert`, 'certificate', checkRead);
 
   const referenced: PlannedLocalFile[] = [];
   for (const ref of references) {
     const filePath = join(dir, ref.href);
     const { size: actual } = await inspectFile(filePath, {
       subject: `${filePath} (referenced by ${subject})`,
+      checkField: `file ${ref.href} referenced by the OVF descriptor (source.path)`,
+      ...check,
       onMissing: () =>
         new SourceError(
           'OVF_MISSING_FILE',
@@ -92,9 +100,14 @@ async function optionalSibling(
   dir: string,
   name: string,
   what: string,
+  checkRead?: CheckRead,
 ): Promise<PlannedLocalFile | undefined> {
   const path = join(dir, name);
   if (!(await exists(path))) return undefined;
-  const { size } = await inspectFile(path, { subject: `${what} ${path}` });
+  const { size } = await inspectFile(path, {
+    subject: `${what} ${path}`,
+    checkField: `${what} ${name} beside the OVF descriptor (source.path)`,
+    ...(checkRead ? { checkRead } : {}),
+  });
   return wholeFile(name, path, size);
 }

@@ -5,6 +5,7 @@
  */
 import type { UploadSource } from '../../workflows/definitions/upload';
 import { SourceError } from './errors';
+import type { CheckRead } from './local-files';
 import { planOva } from './ova';
 import { planOvf } from './ovf';
 import type { SourcePlan } from './plan-model';
@@ -23,15 +24,26 @@ export {
   UrlOrigin,
 } from './plan-model';
 
+/** Options of {@link planSource}. */
+export interface PlanSourceOptions {
+  /**
+   * Called with every local path before it is opened (the source, each file an OVF references,
+   * its manifest and certificate), and with the input field it came from; rejects to refuse it.
+   * The activities pass the worker's read-root check (activities/allowed-paths.ts). @default none
+   */
+  checkRead?: CheckRead;
+}
+
 /** Plans `source`; rejects with a {@link SourceError} when it cannot be uploaded as given. */
-export async function planSource(source: UploadSource): Promise<SourcePlan> {
+export async function planSource(source: UploadSource, options: PlanSourceOptions = {}): Promise<SourcePlan> {
+  const { checkRead } = options;
   switch (source.kind) {
     case 'file':
-      return planSingleFile(source);
+      return planSingleFile(source, checkRead);
     case 'ovf':
-      return planOvf(source);
+      return planOvf(source, checkRead);
     case 'ova':
-      return planOva(source);
+      return planOva(source, checkRead);
     case 'url':
       return planUrl(source);
     case 'library-item':

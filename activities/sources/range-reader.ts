@@ -4,7 +4,7 @@
  * and a range that comes up short (the file shrank under us) is an error rather than
  * a silently truncated upload.
  */
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { SourceError } from './errors';
@@ -121,7 +121,8 @@ export async function* readRange(
   signal?.throwIfAborted();
   if (length === 0) return;
   const chunkSize = Math.min(opts.chunkSize ?? DEFAULT_HIGH_WATER_MARK, length);
-  const file = await open(path, 'r');
+  // O_NONBLOCK: a named pipe swapped in for the planned file fails the read instead of blocking open().
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(chunkSize));
   let next = 0;
   let requested = 0;

@@ -4,15 +4,21 @@
  */
 import { basename } from 'node:path';
 import type { UploadSource } from '../../workflows/definitions/upload';
-import { inspectFile } from './local-files';
+import { type CheckRead, inspectFile } from './local-files';
 import { assertItemFileName } from './names';
 import { itemTypeFor, type SourcePlan, wholeFile } from './plan-model';
 
 /** The plan for `{ kind: 'file' }`: one whole file; item type `iso` for `*.iso`, else `file`. */
-export async function planSingleFile(source: Extract<UploadSource, { kind: 'file' }>): Promise<SourcePlan> {
+export async function planSingleFile(
+  source: Extract<UploadSource, { kind: 'file' }>,
+  checkRead?: CheckRead,
+): Promise<SourcePlan> {
   const name = source.name ?? basename(source.path);
   if (source.name !== undefined) assertItemFileName(source.name, 'source.name');
-  const { size } = await inspectFile(source.path, { field: 'source.path' });
+  const { size } = await inspectFile(source.path, {
+    field: 'source.path',
+    ...(checkRead ? { checkRead } : {}),
+  });
   return {
     kind: 'file',
     // An .ovf or .ova sent as a plain file stays a plain file: the caller chose kind 'file'.

@@ -2,7 +2,8 @@
  * A catalog directory as a sync source. The rules, in one place:
  *
  * - The directory is walked recursively (at most {@link MAX_DEPTH} levels); entries whose
- *   name starts with `.` are skipped, symbolic links are followed.
+ *   name starts with `.` are skipped, symbolic links are followed as long as they stay under
+ *   the worker's read roots (the others are listed, as ignored, in `outside`).
  * - `*.ova` → one item (its members become the item files); `*.ovf` → one item (the
  *   descriptor, its `.mf`/`.cert` and the files it references); `*.iso` → one item of
  *   type `iso`. Extensions match case-insensitively.
@@ -17,6 +18,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, parse, relative } from 'node:path';
 import type { UploadSource } from '../../workflows/definitions/upload';
+import type { AllowedPaths } from '../allowed-paths';
 import { openRange, planSource, SourceError, type SourcePlan } from '../sources';
 import type { ExpectedFile } from './stamp';
 import { versionKey } from './stamp';
@@ -39,12 +41,14 @@ export interface CatalogScan {
   entries: CatalogEntry[];
   /** Relative paths of the files that are not items themselves. */
   others: string[];
+  /** Relative paths of the symbolic links that lead out of the read roots, not followed. */
+  outside: string[];
 }
 
 const KIND: Record<string, CatalogEntry['kind']> = { '.ova': 'ova', '.ovf': 'ovf', '.iso': 'iso' };
 
-/** Lists the catalog's item files and the rest. */
-export async function scanCatalog(root: string): Promise<CatalogScan> {
+/** Lists the catalog's item files and the rest; `allowed` decides which symbolic links are followed. */
+export async function scanCatalog(root: string, allowed: AllowedPaths): Promise<CatalogScan> {
   try {
     const st = await stat(root);
     if (!st.isDirectory()) {
@@ -64,6 +68,7 @@ export async function scanCatalog(root: string): Promise<CatalogScan> {
   }
   const entries: CatalogEntry[] = [];
   const others: string[] = [];
+  const outside: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
     let dirents: Dirent[];
     try {
@@ -84,6 +89,11 @@ export async function scanCatalog(root: string): Promise<CatalogScan> {
       let isDir = d.isDirectory();
       let isFile = d.isFile();
       if (d.isSymbolicLink()) {
+        // Not followed, nor its directory listed: what lies out of the roots is not the worker's to read.
+        if (!(await allowed.isReadable(path))) {
+          outside.push(relative(root, path));
+          continue;
+        }
         const target = await stat(path).catch(() => undefined);
         isDir = target?.isDirectory() ?? false;
         isFile = target?.isFile() ?? false;
@@ -103,7 +113,8 @@ export async function scanCatalog(root: string): Promise<CatalogScan> {
   await walk(root, 1);
   entries.sort((a, b) => (catalogKey(a) < catalogKey(b) ? -1 : catalogKey(a) > catalogKey(b) ? 1 : 0));
   others.sort();
-  return { entries, others };
+  outside.sort();
+  return { entries, others, outside };
 }
 
 /** The entry's place in the sync's order (and its cursor): name first, so one item name's files sit together. */
@@ -152,18 +163,22 @@ export async function hashPlannedFiles(plan: SourcePlan, onProgress: () => void)
   return out;
 }
 
-/** Plans a catalog entry with the upload saga's own planner, so both agree on the files. */
-export async function planCatalogEntry(entry: CatalogEntry): Promise<SourcePlan> {
-  return await planSource(catalogUploadSource(entry));
+/** Plans a catalog entry with the upload saga's own planner (and its read-root check), so both agree on the files. */
+export async function planCatalogEntry(entry: CatalogEntry, allowed: AllowedPaths): Promise<SourcePlan> {
+  return await planSource(catalogUploadSource(entry), { checkRead: allowed.readCheck });
 }
 
 /** The catalog's files no item uses (first page only: it plans every OVF to know what they reference). */
-export async function ignoredFiles(root: string, scan: CatalogScan): Promise<string[]> {
+export async function ignoredFiles(
+  root: string,
+  scan: CatalogScan,
+  allowed: AllowedPaths,
+): Promise<string[]> {
   const used = new Set<string>();
   for (const e of scan.entries) {
     if (e.kind !== 'ovf') continue;
     try {
-      for (const f of (await planCatalogEntry(e)).files)
+      for (const f of (await planCatalogEntry(e, allowed)).files)
         if (f.origin.kind === 'file') used.add(relative(root, f.origin.path));
     } catch {
       // A broken package is reported as a failed item, with the reason.

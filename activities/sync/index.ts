@@ -4,6 +4,7 @@
  * Planning and pruning heartbeat (hashing a catalog file may take minutes).
  */
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { AllowedPaths } from '../allowed-paths';
 import { permanent } from '../failures';
 import type { VCenterClients } from '../vcenter-clients';
 import { digestUrl } from './http-index';
@@ -42,13 +43,14 @@ function throttledHeartbeat(): () => void {
   };
 }
 
-export function syncActivities(vcenters: VCenterClients) {
+export function syncActivities(vcenters: VCenterClients, allowed: AllowedPaths = new AllowedPaths()) {
   const readerFor = (req: { source: PlanSyncBatchRequest['source']; sourceLibraryId?: string }) =>
     sourceReader(
       req.source,
       req.source.kind === 'library' && req.sourceLibraryId
         ? { client: vcenters.get(req.source.vcenter), libraryId: req.sourceLibraryId }
         : undefined,
+      allowed,
     );
   return {
     /** Decides add / update / unchanged / failed for one page of source entries. */

@@ -6,6 +6,7 @@
  */
 import type { SyncIgnored, SyncSource } from '../../workflows/definitions/sync';
 import type { UploadSource } from '../../workflows/definitions/upload';
+import { AllowedPaths, isPathNotAllowed } from '../allowed-paths';
 import { isContentLibraryError, type ContentLibraryClient } from '../content-library';
 import { failureTypeOf } from '../failures';
 import { currentFiles } from '../relay-file';
@@ -64,7 +65,8 @@ export interface SourceReader {
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function failure(name: string, err: unknown): Candidate {
-  if (err instanceof SourceError) return { name, error: { reason: err.message, type: failureTypeOf(err) } };
+  if (err instanceof SourceError || isPathNotAllowed(err))
+    return { name, error: { reason: err.message, type: failureTypeOf(err) } };
   throw err;
 }
 
@@ -73,11 +75,16 @@ class CatalogReader implements SourceReader {
   private byKey = new Map<string, CatalogEntry>();
   private counts = new Map<string, CatalogEntry[]>();
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly allowed: AllowedPaths,
+  ) {}
 
   private async load(): Promise<CatalogScan> {
     if (!this.scan) {
-      this.scan = await scanCatalog(this.root);
+      // Before a single entry is read: the whole sync fails when the catalog is not the worker's to read.
+      await this.allowed.checkReadDirectory(this.root, 'source.path');
+      this.scan = await scanCatalog(this.root, this.allowed);
       for (const e of this.scan.entries) {
         this.byKey.set(catalogKey(e), e);
         this.counts.set(e.name, [...(this.counts.get(e.name) ?? []), e]);
@@ -105,7 +112,7 @@ class CatalogReader implements SourceReader {
       };
     }
     try {
-      const plan = await planCatalogEntry(entry);
+      const plan = await planCatalogEntry(entry, this.allowed);
       return {
         name: entry.name,
         upload: catalogUploadSource(entry),
@@ -124,10 +131,16 @@ class CatalogReader implements SourceReader {
 
   async ignored(): Promise<SyncIgnored[]> {
     const scan = await this.load();
-    return (await ignoredFiles(this.root, scan)).map((path) => ({
-      path,
-      reason: 'not an OVA, OVF or ISO, and no OVF references it',
-    }));
+    return [
+      ...(await ignoredFiles(this.root, scan, this.allowed)).map((path) => ({
+        path,
+        reason: 'not an OVA, OVF or ISO, and no OVF references it',
+      })),
+      ...scan.outside.map((path) => ({
+        path,
+        reason: "a symbolic link out of the worker's read roots (CLO_READ_ROOTS), not followed",
+      })),
+    ].sort((a, b) => compare(a.path, b.path));
   }
 }
 
@@ -270,10 +283,11 @@ class IndexReader implements SourceReader {
 export function sourceReader(
   source: SyncSource,
   library?: { client: ContentLibraryClient; libraryId: string },
+  allowed: AllowedPaths = new AllowedPaths(),
 ): SourceReader {
   switch (source.kind) {
     case 'catalog':
-      return new CatalogReader(source.path.replace(/\/+$/, '') || '/');
+      return new CatalogReader(source.path.replace(/\/+$/, '') || '/', allowed);
     case 'index':
       return new IndexReader(source);
     case 'library':

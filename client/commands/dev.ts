@@ -37,6 +37,7 @@ async function bringUp(opts: DevOptions): Promise<DevStack> {
       `  vCenter (sim)  ${stack.vcsim.url}  user/pass: any`,
       `  datastore      ${stack.vcsim.datastore}  (for library storage backings)`,
       `  history        ${stack.dataDir}/temporal.sqlite`,
+      `  worker roots   ${stack.roots.join(':')}  (files it may read and write)`,
       '',
       `Use it from another shell:  export CLO_CONFIG_FILE=${stack.configFile}`,
     ].join('\n'),

@@ -4,6 +4,7 @@
  * naming vcsim as the `default` vCenter, so `CLO_CONFIG_FILE=<file> clo ...` just works.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureTools } from './tools';
 import { startTemporalDevServer, type RunningTemporal } from './temporal-dev-server';
@@ -26,6 +27,8 @@ export interface DevStack {
   vcsim: RunningVcsim;
   /** A clo config file pointing at this stack (vCenter name `default`). */
   configFile: string;
+  /** The worker's read and write roots in that file: the working directory, the data directory, the temporary directory. */
+  roots: string[];
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -53,17 +56,23 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
   const configFile = join(dataDir, 'clo.json');
   // vcsim accepts any user name and password; these are the simulator's, not a secret. It
   // listens on plain HTTP, which the config refuses for a vCenter unless allowPlainHttp says so.
+  // A worker reads and writes files only under its roots (docs/security.md). On a developer's
+  // machine: where `clo dev` was started (`clo upload ./photon.ova`), the data directory (the
+  // demo's files) and the temporary directory. A production worker names its own.
+  const roots = [...new Set([process.cwd(), dataDir, tmpdir()])];
   const config = {
     temporal: { address: temporal.value.address, namespace: temporal.value.namespace },
     vcenters: {
       default: { url: vcsim.value.url, username: 'user', password: 'pass', allowPlainHttp: true },
     },
+    worker: { readRoots: roots, writeRoots: roots },
   };
   await writeFile(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   return {
     temporal: temporal.value,
     vcsim: vcsim.value,
     configFile,
+    roots,
     dataDir,
     stop: async () => {
       await Promise.allSettled([temporal.value.stop(), vcsim.value.stop()]);

@@ -84,8 +84,13 @@ describe('clo dev', () => {
 
       const config = JSON.parse(await readFile(join(dataDir, 'clo.json'), 'utf8')) as {
         temporal: { address: string };
+        worker: { readRoots: string[]; writeRoots: string[] };
       };
       expect(config.temporal.address).toBe(`127.0.0.1:${port}`);
+      // A worker on this config may read and write the data directory (the demo's files) and the temporary directory.
+      for (const roots of [config.worker.readRoots, config.worker.writeRoots])
+        expect(roots).toEqual(expect.arrayContaining([dataDir, tmpdir()]));
+      expect(first.output()).toContain(`worker roots   `);
 
       const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
       try {

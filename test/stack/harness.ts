@@ -1,5 +1,6 @@
 /** Helpers for tests that run a real worker against the stack's Temporal server. */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../../worker/create-worker';
@@ -32,7 +33,13 @@ export function allowPlainHttpForSimulators(vcenters: Record<string, unknown>): 
   );
 }
 
-/** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given. */
+/**
+ * The worker's read and write roots in tests: the temporary directory, where every test makes
+ * its scratch directories (mkdtemp). A worker without roots reads and writes no files.
+ */
+export const TEST_ROOTS = { readRoots: [tmpdir()], writeRoots: [tmpdir()] };
+
+/** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given; roots {@link TEST_ROOTS}. */
 export function testConfig(
   extraVCenters: Record<string, unknown> = {},
   taskQueue = `test-${randomUUID()}`,
@@ -45,6 +52,7 @@ export function testConfig(
       ...extraVCenters,
     }),
     timeouts: { keepAliveIntervalMs: '5s', heartbeatTimeoutMs: '10s' },
+    worker: { ...TEST_ROOTS },
   });
 }
 

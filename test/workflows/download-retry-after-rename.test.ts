@@ -23,7 +23,7 @@ import { listDir, sha1OfFile } from '../support/download';
 import { createTestLibrary, restClient, seedItem } from '../support/library';
 import { waitFor } from '../support/polling';
 import { startTarget, type Target } from '../support/targets';
-import { testConfig } from '../stack/harness';
+import { TEST_ROOTS, testConfig } from '../stack/harness';
 
 const SIZE = 3 * 1024 * 1024 + 5;
 const quiet = new DefaultLogger('ERROR', () => undefined);
@@ -46,7 +46,7 @@ describe.each(['simulator', 'vcsim'] as const)(
       vcenters = new VCenterClients(
         testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
       );
-      activities = createActivities({ vcenters, hostTaskQueue: 'unused' });
+      activities = createActivities({ vcenters, hostTaskQueue: 'unused', ...TEST_ROOTS });
       dir = await mkdtemp(join(tmpdir(), 'clo-retry-rename-'));
       const library = await createTestLibrary(rest, target.datastore, 'rename');
       const seeded = await seedItem(rest, library.id, `rename-${randomUUID().slice(0, 6)}`, [
