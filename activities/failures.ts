@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { redactUrlSecrets } from '../workflows/definitions/url-secrets';
 
 /** Errors that will not get better by retrying, whatever their class says. */
 const PERMANENT = new Set(['ConfigError', 'ZodError']);
@@ -25,19 +26,30 @@ export function failureTypeOf(err: { name: string; retryable?: boolean }): strin
 export function toApplicationFailure(err: unknown): TemporalFailure {
   // Cancellation (and any failure Temporal made) must reach the SDK as is, or a
   // cancelled activity would be reported as failed and retried.
-  if (err instanceof TemporalFailure) return err;
+  if (err instanceof TemporalFailure) return withoutUrlSecrets(err);
   if (!(err instanceof Error)) {
-    return ApplicationFailure.create({ type: 'UnknownError', message: String(err) });
+    return ApplicationFailure.create({ type: 'UnknownError', message: redactUrlSecrets(String(err)) });
   }
   const e = err as Error & { code?: string; retryable?: boolean; status?: number };
   const type = failureTypeOf(e);
   return ApplicationFailure.create({
     type,
-    message: e.message,
+    // Failures are kept in history: a URL a server or a library echoed goes in redacted.
+    message: redactUrlSecrets(e.message),
     // A source is wrong until it says otherwise: a SourceError without `retryable: true` is permanent.
     nonRetryable: PERMANENT.has(e.name) || e.retryable === false || type === 'SourceError',
     details: [{ code: e.code ?? null, status: e.status ?? null }],
   });
+}
+
+/** An ApplicationFailure whose message (and the stack trace repeating it) carries a URL credential, redacted. */
+function withoutUrlSecrets(failure: TemporalFailure): TemporalFailure {
+  if (!(failure instanceof ApplicationFailure)) return failure;
+  const message = redactUrlSecrets(failure.message);
+  if (message === failure.message) return failure;
+  failure.message = message;
+  if (failure.stack) failure.stack = redactUrlSecrets(failure.stack);
+  return failure;
 }
 
 /** A permanent failure the saga handles by type (SessionGone, ItemBusy, ValidationFailed, ...). */

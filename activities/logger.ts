@@ -1,9 +1,10 @@
 /**
  * Structured JSON logs (pino) with secrets redacted at the source: session tokens,
- * Authorization and cookie headers, and passwords never reach the output.
+ * Authorization and cookie headers, passwords, and credentials in URLs never reach the output.
  */
 import { activityInfo } from '@temporalio/activity';
 import pino, { type Logger } from 'pino';
+import { redactUrlSecrets } from '../workflows/definitions/url-secrets';
 
 const REDACT_PATHS = [
   'password',
@@ -24,6 +25,9 @@ export function createLogger(component: string): Logger {
     name: `clo.${component}`,
     level: process.env.CLO_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // URLs turn up anywhere (a message, an error's text, the SDK's failure metadata), so they
+    // are redacted in the finished line rather than by field.
+    hooks: { streamWrite: redactUrlSecrets },
   });
 }
 

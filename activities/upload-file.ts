@@ -11,6 +11,7 @@ import { activityInfo, cancellationSignal, sleep } from '@temporalio/activity';
 import { AllowedPaths } from './allowed-paths';
 import {
   isContentLibraryError,
+  redactString,
   type ContentLibraryClient,
   type UpdateSessionFileInfo,
 } from './content-library';
@@ -216,9 +217,13 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
             };
           }
           if (now?.status === 'ERROR' || !now) {
+            // The server's words often repeat the URL it fetched (after redirects, perhaps a
+            // presigned one): redacted, as this message goes into history and the logs.
             throw permanent(
               'PullFailed',
-              `the server could not pull ${origin.url}: ${now?.error_message?.default_message ?? 'the file vanished from the session'}`,
+              redactString(
+                `the server could not pull ${origin.url}: ${now?.error_message?.default_message ?? 'the file vanished from the session'}`,
+              ),
             );
           }
           await sleep(delay);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { CloConfig } from '../temporal.config';
 import {
   SyncInput,
+  syncSourceProblem,
   syncWorkflowId,
   type ParsedSyncInput,
   type SyncResult,
@@ -30,6 +31,9 @@ import {
 export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSyncInput {
   const parsed = SyncInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid sync input:\n${z.prettifyError(parsed.error)}`);
+  // Before the workflow starts, so a credential never reaches history (the workflow checks again).
+  const problem = syncSourceProblem(parsed.data.source);
+  if (problem) throw new InvalidInputError(`invalid sync input: ${problem}`);
   const options = { ...parsed.data.options };
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;

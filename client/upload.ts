@@ -9,7 +9,12 @@ import { posix } from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { CloConfig } from '../temporal.config';
-import { UploadInput, type ParsedUploadInput, type UploadResult } from '../workflows/definitions/upload';
+import {
+  UploadInput,
+  uploadSourceProblem,
+  type ParsedUploadInput,
+  type UploadResult,
+} from '../workflows/definitions/upload';
 import type { uploadLibraryItem } from '../workflows/upload-library-item';
 
 import { InvalidInputError, RequestConflictError } from './errors';
@@ -38,6 +43,9 @@ export function uploadWorkflowId(input: Pick<UploadInput, 'vcenter' | 'library' 
 export function prepareUploadInput(input: UploadInput, config?: CloConfig): ParsedUploadInput {
   const parsed = UploadInput.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`invalid upload input:\n${z.prettifyError(parsed.error)}`);
+  // Before the workflow starts, so a credential never reaches history (the workflow checks again).
+  const problem = uploadSourceProblem(parsed.data.source);
+  if (problem) throw new InvalidInputError(`invalid upload input: ${problem}`);
   const options = { ...parsed.data.options };
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
@@ -96,7 +104,7 @@ export async function startUpload(
   const prepared = prepareUploadInput(input, opts.config);
   const source =
     prepared.source.kind === 'url'
-      ? prepared.source.url
+      ? redactUrl(prepared.source.url)
       : prepared.source.kind === 'library-item'
         ? `${prepared.source.vcenter}:${prepared.source.itemId}`
         : prepared.source.path.split('/').pop();

@@ -34,6 +34,7 @@ import {
   syncItemWorkflowId,
   syncProgressQuery,
   syncSourceKey,
+  syncSourceProblem,
   syncWorkflowId,
   type ParsedSyncInput,
   type SyncPhase,
@@ -44,6 +45,7 @@ import type { UploadInput, UploadResult } from './definitions/upload';
 import { rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
+import { refuseSourceProblem } from './lib/source-check';
 import { runPool } from './lib/pool';
 import { RETRY } from './lib/retry';
 import { uploadLibraryItem } from './upload-library-item';
@@ -91,6 +93,8 @@ export async function syncLibrary(rawInput: unknown, carried?: SyncCarry): Promi
 
 async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<SyncResult> {
   const input: ParsedSyncInput = parseInput(SyncInput, rawInput, 'syncLibrary');
+  // The client checks this too; this catches callers that bypass it (`temporal workflow start`).
+  refuseSourceProblem(syncSourceProblem(input.source), 'syncLibrary');
   const { options, vcenter } = input;
   const syncId = syncWorkflowId(input);
   const planner = proxyActivities<Activities>({

@@ -28,6 +28,7 @@ import { ITEM_ID, LIBRARY_ID, SESSION_ID, VCENTER } from './definitions/search-a
 import {
   progressQuery,
   UploadInput,
+  uploadSourceProblem,
   type ParsedUploadInput,
   type UploadProgress,
   type UploadResult,
@@ -36,6 +37,7 @@ import { Compensations } from './lib/compensations';
 import { failureType, rootMessage } from './lib/failures';
 import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
+import { refuseSourceProblem } from './lib/source-check';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { OUTAGE_RETRY } from './lib/retry';
@@ -47,6 +49,8 @@ const DONE_TIMEOUT_MS = 60 * 60 * 1000;
 
 export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult> {
   const input = parseInput(UploadInput, rawInput, 'uploadLibraryItem');
+  // The client checks this too; this catches callers that bypass it (`temporal workflow start`).
+  refuseSourceProblem(uploadSourceProblem(input.source), 'uploadLibraryItem');
   const { options } = input;
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 60_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;

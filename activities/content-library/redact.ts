@@ -1,11 +1,12 @@
 /**
  * Redaction for logs and error messages: session tokens, Authorization values,
- * cookies and passwords must never reach a log line, an error message or a
- * Temporal failure (which is persisted in history).
+ * cookies, passwords and credentials in URLs must never reach a log line, an error
+ * message or a Temporal failure (which is persisted in history).
  */
+import { REDACTED, redactUrlSecrets } from '../../workflows/definitions/url-secrets';
 
 /** What a redacted value is replaced with. */
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 /**
  * Header and field names whose values are secrets. `client_token` is not one:
@@ -20,7 +21,7 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
-/** Token-shaped text inside free strings: header lines, auth schemes, cookies, URL userinfo. */
+/** Token-shaped text inside free strings: header lines, auth schemes, cookies (URLs: see redactUrlSecrets). */
 const STRING_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // "vmware-api-session-id: abc", "vmware-api-session-id=abc" (header dump or cookie)
   [/(vmware-api-session-id["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, `$1${REDACTED}`],
@@ -32,8 +33,6 @@ const STRING_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/((?:set-)?cookie["']?\s*[:=]\s*["']?)[^\r\n"]+/gi, `$1${REDACTED}`],
   // password=... / "password":"..."
   [/(password["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi, `$1${REDACTED}`],
-  // https://user:secret@host
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@/\s]+@/gi, `$1${REDACTED}@`],
 ];
 
 /**
@@ -47,7 +46,8 @@ export function redactString(s: string, secrets?: readonly string[]): string {
     if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
   }
   for (const [re, replacement] of STRING_PATTERNS) out = out.replace(re, replacement);
-  return out;
+  // https://user:secret@host, https://token@host, ?sig=..., ?X-Amz-Credential=..., #access_token=...
+  return redactUrlSecrets(out);
 }
 
 /**

@@ -3,7 +3,7 @@
  * URL and the item file name it implies are checked, since a bad name would only
  * surface later as an opaque server error.
  */
-import type { UploadSource } from '../../workflows/definitions/upload';
+import { uploadSourceProblem, type UploadSource } from '../../workflows/definitions/upload';
 import { SourceError } from './errors';
 import { assertItemFileName, quoteName, unsafeNameReason } from './names';
 import { itemTypeFor, type PlannedUrlFile, type SourcePlan } from './plan-model';
@@ -18,14 +18,11 @@ export function planUrl(source: Extract<UploadSource, { kind: 'url' }>): SourceP
       cause: err,
     });
   }
-  if (url.username || url.password) {
-    // Checked first so no message repeats them. The URL is kept in workflow history and sent
-    // to the vCenter, which stores it on the item: credentials must not travel there.
-    throw new SourceError(
-      'URL_INVALID',
-      'source.url carries a user name or password; remove them (credentials never go into workflow inputs)',
-    );
-  }
+  // Checked before anything else so no message repeats a secret. The URL is kept in workflow
+  // history and sent to the vCenter, which stores it on the item: credentials must not travel
+  // there. The client and the workflow check first; this is for any caller that got past them.
+  const problem = uploadSourceProblem(source);
+  if (problem) throw new SourceError('URL_INVALID', problem);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SourceError(
       'URL_INVALID',

@@ -14,6 +14,7 @@
  */
 import type { SyncIgnored, SyncSource } from '../../workflows/definitions/sync';
 import type { UploadSource } from '../../workflows/definitions/upload';
+import { redactUrlSecrets } from '../../workflows/definitions/url-secrets';
 import { isContentLibraryError, type ContentLibraryClient, type ItemFileInfo } from '../content-library';
 import { permanent } from '../failures';
 import { currentFiles } from '../relay-file';
@@ -191,7 +192,8 @@ async function decide(
       ...base,
       action: 'failed',
       type: 'ManagedElsewhere',
-      reason: `item "${c.name}" is managed by another sync source (${stamp.src})`,
+      // An older stamp may name an index URL with its credentials: never repeat them.
+      reason: `item "${c.name}" is managed by another sync source (${redactUrlSecrets(stamp.src)})`,
     };
   }
   if ('pending' in stamp) return update('its last sync did not finish');

@@ -4,7 +4,8 @@
  * key what the item would be, a cheap change key, and, where it can be had, the content's
  * SHA-1s.
  */
-import type { SyncIgnored, SyncSource } from '../../workflows/definitions/sync';
+import { SYNC_PLAIN_HTTP_FLAG, type SyncIgnored, type SyncSource } from '../../workflows/definitions/sync';
+import { plainHttpProblem, urlSecretsProblem } from '../../workflows/definitions/url-secrets';
 import type { UploadSource } from '../../workflows/definitions/upload';
 import { AllowedPaths, isPathNotAllowed } from '../allowed-paths';
 import { isContentLibraryError, type ContentLibraryClient } from '../content-library';
@@ -230,10 +231,19 @@ class IndexReader implements SourceReader {
         error: { type: 'DuplicateName', reason: `the index lists "${entry.name}" more than once` },
       };
     }
+    // The entry's URL would go into the item's upload saga (its history) and to the vCenter:
+    // refused here, before the plan (which is kept in history too) carries it.
+    const field = `the url of index entry "${entry.name}"`;
+    const problem =
+      urlSecretsProblem(entry.url, field) ??
+      plainHttpProblem(entry.url, field, this.source.allowPlainHttp, SYNC_PLAIN_HTTP_FLAG);
+    if (problem) return { name: entry.name, error: { type: 'SourceError', reason: problem } };
     const upload: UploadSource = {
       kind: 'url',
       url: entry.url,
       size: entry.size,
+      // The index source's allowPlainHttp covers the files it lists.
+      ...(this.source.allowPlainHttp && /^http:/i.test(entry.url) ? { allowPlainHttp: true } : {}),
       ...(entry.sha1 ? { checksum: { algorithm: 'SHA1' as const, checksum: entry.sha1 } } : {}),
       ...(this.source.sslCertificateThumbprint
         ? { sslCertificateThumbprint: this.source.sslCertificateThumbprint }

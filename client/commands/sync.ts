@@ -30,6 +30,7 @@ export interface SyncCommandOptions {
   batchSize: string;
   checksum?: boolean;
   verify: boolean;
+  allowPlainHttp?: boolean;
   wait?: boolean;
   json?: boolean;
 }
@@ -47,9 +48,15 @@ function ref(value: string): { id: string } | { name: string } {
 export function syncSourceFromArgument(
   arg: string,
   targetVCenter: string,
-  opts: { verify?: boolean } = {},
+  opts: { verify?: boolean; allowPlainHttp?: boolean } = {},
 ): SyncSource {
-  if (/^https?:\/\//i.test(arg)) return { kind: 'index', url: arg, verify: opts.verify ?? true };
+  if (/^https?:\/\//i.test(arg))
+    return {
+      kind: 'index',
+      url: arg,
+      verify: opts.verify ?? true,
+      ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}),
+    };
   const lib = /^(?:vcenter:([^/]+)\/)?library:(.+)$/.exec(arg);
   if (lib) return { kind: 'library', vcenter: lib[1] ?? targetVCenter, library: ref(lib[2]!) };
   return { kind: 'catalog', path: resolve(arg) };
@@ -74,6 +81,10 @@ export function defineSyncOptions(command: Command): Command {
     .option(
       '--no-verify',
       'index sources: skip the worker-side SHA-256 check before the vCenter pulls a file',
+    )
+    .option(
+      '--allow-plain-http',
+      'index sources: accept an http:// index and http:// files in it, fetched unencrypted (refused otherwise)',
     );
 }
 
@@ -89,7 +100,10 @@ export function syncInputFromOptions(opts: SyncCommandOptions): SyncInput {
   return {
     vcenter: opts.vcenter,
     library: ref(opts.library),
-    source: syncSourceFromArgument(opts.source, opts.vcenter, { verify: opts.verify }),
+    source: syncSourceFromArgument(opts.source, opts.vcenter, {
+      verify: opts.verify,
+      allowPlainHttp: Boolean(opts.allowPlainHttp),
+    }),
     prune: Boolean(opts.prune),
     options: {
       itemConcurrency: positiveInt(opts.concurrency, '--concurrency'),

@@ -21,11 +21,13 @@ interface UploadOptions {
   wait?: boolean;
   queue?: boolean;
   json?: boolean;
+  allowPlainHttp?: boolean;
 }
 
 /** Turns what the user typed into a source: a URL, an .ova, an .ovf, or any other file. */
-export function sourceFromArgument(arg: string): UploadSource {
-  if (/^https?:\/\//i.test(arg)) return { kind: 'url', url: arg };
+export function sourceFromArgument(arg: string, opts: { allowPlainHttp?: boolean } = {}): UploadSource {
+  if (/^https?:\/\//i.test(arg))
+    return { kind: 'url', url: arg, ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}) };
   const path = resolve(arg);
   if (/\.ova$/i.test(path)) return { kind: 'ova', path };
   if (/\.ovf$/i.test(path)) return { kind: 'ovf', path };
@@ -58,10 +60,14 @@ export function registerUpload(program: Command): void {
       '--queue',
       'when an upload of another source into the same item is running, start after it ends instead of refusing (exit code 4)',
     )
+    .option(
+      '--allow-plain-http',
+      'accept an http:// source URL, which the vCenter pulls unencrypted (refused otherwise)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
       const config = loadConfig();
-      const source = sourceFromArgument(arg);
+      const source = sourceFromArgument(arg, { allowPlainHttp: Boolean(opts.allowPlainHttp) });
       const itemRef = ref(opts.item);
       const input: UploadInput = {
         vcenter: opts.vcenter,

@@ -6,6 +6,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AbsolutePath, OutageBudgetMs, Ref } from './transfer';
+import { plainHttpProblem, redactUrlSecrets, urlSecretsProblem } from './url-secrets';
 
 const HttpUrl = z
   .string()
@@ -40,9 +41,31 @@ export const SyncSource = z.discriminatedUnion('kind', [
      * SHA-1/MD5 only). Off: only the size, and the SHA-1 if the index lists one, are checked. @default true
      */
     verify: z.boolean().default(true),
+    /**
+     * Accept an `http://` index URL and `http://` files in it: the worker fetches the index and
+     * the vCenter pulls the files unencrypted. @default false
+     */
+    allowPlainHttp: z.boolean().optional(),
   }),
 ]);
 export type SyncSource = z.infer<typeof SyncSource>;
+
+/** The CLI option and input field that allow plain http for an index source, for messages. */
+export const SYNC_PLAIN_HTTP_FLAG = 'source.allowPlainHttp: true (clo sync --allow-plain-http)';
+
+/**
+ * Why an index source's URL must not be used, or undefined: credentials in the URL (see
+ * ./url-secrets), or plain http without `allowPlainHttp`. Checked by the client before
+ * the workflow starts and by the workflow.
+ */
+export function syncSourceProblem(source: SyncSource): string | undefined {
+  if (source.kind !== 'index') return undefined;
+  return (
+    urlSecretsProblem(source.url, 'source.url') ??
+    plainHttpProblem(source.url, 'source.url', source.allowPlainHttp, SYNC_PLAIN_HTTP_FLAG)
+  );
+}
+
 
 /** One item of an index document. */
 export const SyncIndexEntry = z.object({
@@ -177,6 +200,9 @@ export function syncSourceKey(source: SyncSource, sourceLibraryId?: string): str
     case 'library':
       return `library:${source.vcenter}/${sourceLibraryId ?? ('id' in source.library ? source.library.id : source.library.name)}`;
     case 'index':
-      return `index:${source.url}`;
+      // Credential URLs are refused before a sync runs, so this is the URL as given (and
+      // existing stamps keep matching); redacting anyway keeps a secret off the vCenter
+      // should one ever get this far.
+      return `index:${redactUrlSecrets(source.url)}`;
   }
 }

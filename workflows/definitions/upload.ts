@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AbsolutePath, OutageBudgetMs, Ref, TransferProgress } from './transfer';
+import { plainHttpProblem, urlSecretsProblem } from './url-secrets';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
 export { FileProgress, Phase, progressQuery } from './transfer';
@@ -37,6 +38,8 @@ export const UploadSource = z.discriminatedUnion('kind', [
     /** SHA-1 thumbprint of the source server's certificate, for HTTPS sources. */
     sslCertificateThumbprint: z.string().optional(),
     checksum: SourceChecksum.optional(),
+    /** Accept an `http://` URL, which the vCenter pulls unencrypted. @default false */
+    allowPlainHttp: z.boolean().optional(),
   }),
   /**
    * An item of a library on a configured vCenter (the same or another): each file is relayed
@@ -51,6 +54,24 @@ export const UploadSource = z.discriminatedUnion('kind', [
   }),
 ]);
 export type UploadSource = z.infer<typeof UploadSource>;
+
+/**
+ * Why a URL source must not be used, or undefined: credentials in the URL (see
+ * ./url-secrets), or plain http without `allowPlainHttp`. Checked by the client before
+ * the workflow starts, by the workflow, and by the planning activity.
+ */
+export function uploadSourceProblem(source: UploadSource): string | undefined {
+  if (source.kind !== 'url') return undefined;
+  return (
+    urlSecretsProblem(source.url, 'source.url') ??
+    plainHttpProblem(
+      source.url,
+      'source.url',
+      source.allowPlainHttp,
+      'source.allowPlainHttp: true (clo upload --allow-plain-http)',
+    )
+  );
+}
 
 export const UploadInput = z.object({
   /** Configured vCenter connection name; never credentials. */
