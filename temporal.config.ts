@@ -114,6 +114,13 @@ export const TimeoutsConfig = z.object({
    * timeouts) before it fails; its compensations wait as long again. @default 2h
    */
   outageBudgetMs: Duration.optional(),
+  /**
+   * The longest wait between two tries of a call while vCenter is away (backoff from 1 s
+   * doubles up to it): how often a rebooting vCenter is probed. @default 30s
+   */
+  outageRetryIntervalMs: Duration.pipe(
+    z.number().min(1000, { message: 'expected at least 1s (how often to retry an unreachable vCenter)' }),
+  ).optional(),
   /** How long a download waits for the worker of the host that holds its part files. @default 1h */
   hostWaitTimeoutMs: Duration.optional(),
 });
@@ -279,6 +286,7 @@ const ENV: Record<string, string> = {
   'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
   'timeouts.outageBudgetMs': 'CLO_OUTAGE_BUDGET',
+  'timeouts.outageRetryIntervalMs': 'CLO_OUTAGE_RETRY_INTERVAL',
   'timeouts.hostWaitTimeoutMs': 'CLO_HOST_WAIT_TIMEOUT',
   'worker.hostId': 'CLO_HOST_ID',
   'worker.directIo': 'CLO_DIRECT_IO',

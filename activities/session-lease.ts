@@ -34,6 +34,8 @@ export interface HoldSessionRequest {
   intervalMs: number;
   /** How long keep_alive may keep failing before the lease gives up. */
   outageBudgetMs: number;
+  /** The saga's outage retry interval: while vCenter is away, keep_alive is tried at least this often. */
+  outageRetryIntervalMs?: number;
 }
 
 /** Carried from attempt to attempt, so a lease retried on another worker keeps its outage clock. */
@@ -46,7 +48,7 @@ export interface LeaseHeartbeat {
 
 /** How often the lease heartbeats; a cancellation reaches it no later than this. */
 const HEARTBEAT_MS = 1000;
-/** How often keep_alive is tried while vCenter does not answer. */
+/** How often keep_alive is tried while vCenter does not answer, unless the saga asks for more often. */
 const OUTAGE_RETRY_MS = 10_000;
 /** How long the lease waits for the saga to answer its progress query before keeping alive without it. */
 const QUERY_DEADLINE_MS = 5000;
@@ -136,7 +138,9 @@ export function sessionLeaseActivities(vcenters: VCenterClients, temporal?: Clie
         // While vCenter is away, ask more often, so its return (and an expired session) is noticed soon.
         await heartbeatFor(
           state,
-          state.unreachableSince === undefined ? req.intervalMs : Math.min(req.intervalMs, OUTAGE_RETRY_MS),
+          state.unreachableSince === undefined
+            ? req.intervalMs
+            : Math.min(req.intervalMs, OUTAGE_RETRY_MS, req.outageRetryIntervalMs ?? Infinity),
         );
       }
     },

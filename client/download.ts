@@ -49,6 +49,7 @@ export function prepareDownloadInput(input: DownloadInput, config?: CloConfig): 
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
     options.outageBudgetMs ??= config.timeouts.outageBudgetMs;
+    options.outageRetryIntervalMs ??= config.timeouts.outageRetryIntervalMs;
     options.hostWaitTimeoutMs ??= config.timeouts.hostWaitTimeoutMs;
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }

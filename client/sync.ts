@@ -38,6 +38,7 @@ export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSy
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
     options.outageBudgetMs ??= config.timeouts.outageBudgetMs;
+    options.outageRetryIntervalMs ??= config.timeouts.outageRetryIntervalMs;
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }
   return { ...parsed.data, options };

@@ -50,6 +50,7 @@ export function prepareUploadInput(input: UploadInput, config?: CloConfig): Pars
   if (config) {
     options.keepAliveIntervalMs ??= config.timeouts.keepAliveIntervalMs;
     options.outageBudgetMs ??= config.timeouts.outageBudgetMs;
+    options.outageRetryIntervalMs ??= config.timeouts.outageRetryIntervalMs;
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }
   return { ...parsed.data, options };

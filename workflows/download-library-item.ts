@@ -49,7 +49,6 @@ import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
-import { OUTAGE_RETRY } from './lib/retry';
 import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
@@ -80,10 +79,11 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
 
   const saga = sagaProxies({
     outageBudgetMs: options.outageBudgetMs,
+    outageRetryIntervalMs: options.outageRetryIntervalMs,
     keepAliveIntervalMs,
     heartbeatTimeoutMs,
   });
-  const { control } = saga;
+  const { control, retry } = saga;
   const compensations = new Compensations();
   let hostTaskQueue = '';
   try {
@@ -95,7 +95,7 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
         startToCloseTimeout: '2 minutes',
         // A host that is gone fails the saga after this long instead of leaving it waiting for days.
         scheduleToStartTimeout: hostWaitMs,
-        retry: OUTAGE_RETRY,
+        retry,
       }),
       transfer: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
@@ -105,14 +105,14 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
         heartbeatTimeout: heartbeatTimeoutMs,
         // Let a download finish aborting before compensation removes its part file.
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        retry: OUTAGE_RETRY,
+        retry,
       }),
       cleanup: proxyActivities<Activities>({
         taskQueue: hostTaskQueue,
         scheduleToCloseTimeout: '2 minutes',
         // A host that did not come back for the download will not come back for its cleanup.
         scheduleToStartTimeout: Math.min(hostWaitMs, 2 * 60_000),
-        retry: { ...OUTAGE_RETRY, maximumInterval: '10s' },
+        retry: { ...retry, maximumInterval: Math.min(10_000, options.outageRetryIntervalMs ?? Infinity) },
       }),
     };
     return await download(input, hostTaskQueue, proxies, progress, status, compensations);

@@ -242,6 +242,9 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
             ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs }
             : {}),
           ...(options.outageBudgetMs !== undefined ? { outageBudgetMs: options.outageBudgetMs } : {}),
+          ...(options.outageRetryIntervalMs !== undefined
+            ? { outageRetryIntervalMs: options.outageRetryIntervalMs }
+            : {}),
         },
       };
       const result: UploadResult = await executeChild(uploadLibraryItem, {

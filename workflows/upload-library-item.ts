@@ -40,7 +40,6 @@ import { parseInput } from './lib/input';
 import { refuseSourceProblem } from './lib/source-check';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
-import { OUTAGE_RETRY } from './lib/retry';
 import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
 
@@ -63,6 +62,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
 
   const proxies = sagaProxies({
     outageBudgetMs: options.outageBudgetMs,
+    outageRetryIntervalMs: options.outageRetryIntervalMs,
     keepAliveIntervalMs,
     heartbeatTimeoutMs,
   });
@@ -72,13 +72,13 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
     heartbeatTimeout: heartbeatTimeoutMs,
     // Let the transfer finish aborting before compensation cancels its session.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: OUTAGE_RETRY,
+    retry: proxies.retry,
   });
   // validate and complete may take long on a big item; they heartbeat so a dead worker is noticed quickly.
   const slow = proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: heartbeatTimeoutMs,
-    retry: OUTAGE_RETRY,
+    retry: proxies.retry,
   });
 
   const compensations = new Compensations();

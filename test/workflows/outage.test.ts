@@ -1,12 +1,15 @@
 /**
- * A vCenter that is unreachable for longer than the sagas' old retry window (10 attempts,
- * ~151 s): the simulator stops listening and drops its connections for 170 s, mid-transfer.
- * Three sagas share the outage: one rides it out and completes (its session expires
- * meanwhile, so it also restarts the session when vCenter returns), one is cancelled during
- * the outage and cleans up once vCenter is back, and one has a one-minute outage budget, so
- * its lease gives up during the outage and its compensation too waits for vCenter's return.
- * With the old policy the first failed after ~151 s and both cleanups gave up, leaving their
- * items behind.
+ * A vCenter that is unreachable for longer than the sagas' old retry window (10 attempts):
+ * the simulator stops listening and drops its connections mid-transfer. Three sagas share
+ * the outage: one rides it out and completes (its session expires meanwhile, so it also
+ * restarts the session when vCenter returns), one is cancelled during the outage and cleans
+ * up once vCenter is back, and one has a short outage budget, so its lease gives up during
+ * the outage and its compensation too waits for vCenter's return. With the old policy the
+ * first failed after its tenth attempt and both cleanups gave up, leaving their items behind.
+ *
+ * Time is scaled down with the operator's outage retry interval (CLO_OUTAGE_RETRY_INTERVAL,
+ * 30 s by default, which made this outage 170 s long): at 2 s, ten attempts take 17 s of
+ * backoff, and the outage, the session expiry and the budget are scaled with it.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,11 +22,22 @@ import { readItemBack } from '../support/library';
 import { waitFor } from '../support/polling';
 import { useUploadFixture } from '../support/upload-fixture';
 
-/** Longer than the old policy's 10 attempts (1 + 2 + 4 + 8 + 16 + 30 × 4 s ≈ 151 s of backoff). */
-const OUTAGE_MS = 170_000;
+/** How often the sagas retry (and the lease probes) while vCenter is away. */
+const RETRY_INTERVAL_MS = 2000;
+/** Longer than the old policy's 10 attempts (1 + 8 × 2 s = 17 s of backoff) by a clear margin. */
+const OUTAGE_MS = 32_000;
+/** The simulator expires sessions idle this long: well within the outage, as a long reboot would. */
+const SESSION_IDLE_MS = 10_000;
+/** The budget saga's: it runs out during the outage (the lease notices within a keep-alive interval). */
+const BUDGET_MS = 10_000;
 
 describe('sagas through a vCenter outage longer than the old retry window (simulator)', () => {
-  const f = useUploadFixture({ rate: 1024 * 1024 });
+  const f = useUploadFixture({
+    rate: 1024 * 1024,
+    configure: (config) => {
+      config.timeouts.outageRetryIntervalMs = RETRY_INTERVAL_MS;
+    },
+  });
   const receiving = (name: string) => async () => {
     const [itemId] = await f.itemNamed(name);
     const live = f.target
@@ -59,7 +73,7 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
         item: { name: names.budget },
         source: { kind: 'file', path: files.budget.path },
         options: {
-          outageBudgetMs: 60_000,
+          outageBudgetMs: BUDGET_MS,
           fileConcurrency: 1,
           replace: false,
           takeOver: false,
@@ -68,22 +82,22 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
       });
       for (const name of Object.values(names)) await waitFor(`bytes of ${name} to flow`, receiving(name));
 
-      // Sessions idle for a minute expire: the outage outlasts them, as a long vCenter reboot would.
-      f.target.sim!.setSessionIdleTimeout(60_000);
+      // Sessions idle for a while expire: the outage outlasts them, as a long vCenter reboot would.
+      f.target.sim!.setSessionIdleTimeout(SESSION_IDLE_MS);
       await f.target.sim!.startOutage();
       const outageStarted = Date.now();
       await cancelled.cancel();
 
-      // While vCenter is away, the Web UI says so, and nothing has given up yet (but the one-minute budget).
+      // While vCenter is away, the Web UI says so, and nothing has given up yet (but the short budget).
       await waitFor(
         'the saga to show it waits for vCenter',
         async () => (await phaseOf(rides)) === 'waiting-for-vcenter',
       );
       expect((await rides.query(progressQuery)).waitingFor).toBe('vCenter target');
-      // The one-minute budget runs out during the outage: its lease gives up and it compensates,
+      // The short budget runs out during the outage: its lease gives up and it compensates,
       // which waits for vCenter too.
       await waitFor(
-        'the saga with a one-minute budget to give up and compensate',
+        'the saga with a short budget to give up and compensate',
         async () => (await budget.query(progressQuery)).phase === 'compensating',
         OUTAGE_MS,
       );
@@ -119,6 +133,6 @@ describe('sagas through a vCenter outage longer than the old retry window (simul
         f.target.sim!.stats.sessions().filter((s) => s.kind === 'update' && s.state === 'ACTIVE' && !s.ended),
       ).toEqual([]);
     },
-    OUTAGE_MS + 180_000,
+    OUTAGE_MS + 90_000,
   );
 });

@@ -4,7 +4,7 @@
  * Shared by the workflow, the activities and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, OutageBudgetMs, Ref } from './transfer';
+import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
 
 /**
  * Which files of the item to download: a list of entries, each an exact file name or a
@@ -40,6 +40,8 @@ export const DownloadInput = z.object({
       heartbeatTimeoutMs: z.number().int().min(1000).optional(),
       /** How long vCenter may be unreachable before the saga fails; compensations wait as long again. @default CLO_OUTAGE_BUDGET, else 2 hours */
       outageBudgetMs: OutageBudgetMs,
+      /** How often, at most, a call is retried while vCenter is away. @default CLO_OUTAGE_RETRY_INTERVAL, else 30s */
+      outageRetryIntervalMs: OutageRetryIntervalMs,
       /** How long a download waits for its host's worker (`<queue>@<host>`) to come back before it fails and compensates. @default CLO_HOST_WAIT_TIMEOUT, else 1 hour */
       hostWaitTimeoutMs: z.number().int().min(1000).optional(),
       /** How long the server may take to prepare the files. @default 6 hours */

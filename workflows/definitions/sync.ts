@@ -5,7 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
-import { AbsolutePath, OutageBudgetMs, Ref } from './transfer';
+import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
 import { plainHttpProblem, redactUrlSecrets, urlSecretsProblem } from './url-secrets';
 
 const HttpUrl = z
@@ -113,6 +113,8 @@ export const SyncInput = z.object({
       heartbeatTimeoutMs: z.number().int().min(1000).optional(),
       /** Passed to each upload: how long it waits out an unreachable vCenter. @default CLO_OUTAGE_BUDGET, else 2 hours */
       outageBudgetMs: OutageBudgetMs,
+      /** Passed to each upload: how often, at most, it retries a vCenter that is away. @default CLO_OUTAGE_RETRY_INTERVAL, else 30s */
+      outageRetryIntervalMs: OutageRetryIntervalMs,
     })
     .prefault({}),
 });

@@ -68,10 +68,26 @@ export const DEFAULT_OUTAGE_BUDGET_MS = 2 * 60 * 60 * 1000;
 export const OutageBudgetMs = z
   .number()
   .int()
-  .min(60_000)
+  // Room for a few probes at the shortest retry interval (1 s) and for one slow control
+  // call, which must also finish within the budget.
+  .min(10_000)
   .max(7 * 24 * 60 * 60 * 1000)
   .optional()
   .describe('@default CLO_OUTAGE_BUDGET, else 2 hours');
+
+/**
+ * The outage retry interval, as a workflow option: the longest wait between two tries of a
+ * call that failed because vCenter is away (backoff from 1 s doubles up to it). Shorter
+ * notices a rebooted vCenter sooner at the cost of more calls; the outage budget, not this,
+ * bounds how long the saga waits. The session lease probes every 10 s, or this if shorter.
+ */
+export const OutageRetryIntervalMs = z
+  .number()
+  .int()
+  .min(1000)
+  .max(60 * 60 * 1000)
+  .optional()
+  .describe('@default CLO_OUTAGE_RETRY_INTERVAL, else 30 seconds');
 
 /** What the lease reports when vCenter stops or starts answering (see the lease activity). */
 export const VCenterStatus = z.object({

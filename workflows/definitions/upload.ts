@@ -4,7 +4,7 @@
  * and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, OutageBudgetMs, Ref, TransferProgress } from './transfer';
+import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref, TransferProgress } from './transfer';
 import { plainHttpProblem, urlSecretsProblem } from './url-secrets';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
@@ -103,6 +103,8 @@ export const UploadInput = z.object({
       timeBudgetMs: z.number().int().positive().optional(),
       /** How long vCenter may be unreachable before the saga fails; compensations wait as long again. @default CLO_OUTAGE_BUDGET, else 2 hours */
       outageBudgetMs: OutageBudgetMs,
+      /** How often, at most, a call is retried while vCenter is away. @default CLO_OUTAGE_RETRY_INTERVAL, else 30s */
+      outageRetryIntervalMs: OutageRetryIntervalMs,
       /** When another update session holds the item, cancel it if no running workflow owns it. @default false */
       takeOver: z.boolean().default(false),
       /** New sessions the saga may start when one expires while workers were down. @default 2 */

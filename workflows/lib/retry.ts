@@ -66,3 +66,14 @@ export const OUTAGE_RETRY: RetryPolicy = {
   maximumInterval: '30s',
   nonRetryableErrorTypes: PERMANENT_FAILURES,
 };
+
+/**
+ * OUTAGE_RETRY with its backoff capped at `maximumIntervalMs` (options.outageRetryIntervalMs,
+ * CLO_OUTAGE_RETRY_INTERVAL): how often a saga probes a vCenter that is away. Unset, the
+ * policy is OUTAGE_RETRY itself, so sagas started without the option behave as before.
+ */
+export function outageRetry(maximumIntervalMs?: number): RetryPolicy {
+  return maximumIntervalMs === undefined
+    ? OUTAGE_RETRY
+    : { ...OUTAGE_RETRY, maximumInterval: maximumIntervalMs };
+}
