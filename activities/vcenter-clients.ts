@@ -3,7 +3,7 @@
  * the worker's life so its undici Agent reuses keep-alive connections and its login.
  * Credentials are resolved here, on the worker, never taken from workflow input.
  */
-import { getVCenter, resolveVCenterCredentials, type CloConfig } from '../temporal.config';
+import { ConfigError, getVCenter, resolveVCenterCredentials, type CloConfig } from '../temporal.config';
 import { ContentLibraryClient, type ContentLibraryLogger } from './content-library';
 
 /** How long a logout may take when a client is dropped: a dead vCenter must not hold up a worker's shutdown. */
@@ -23,7 +23,8 @@ export class VCenterClients {
     if (!client) {
       const vc = getVCenter(this.config, name);
       const { username, password } = resolveVCenterCredentials(vc);
-      client = new ContentLibraryClient({
+      const prefix = `CLO_VCENTER_${name.toUpperCase().replace(/-/g, '_')}_`;
+      client = newClient(prefix, {
         url: vc.url,
         username,
         password,
@@ -36,6 +37,11 @@ export class VCenterClients {
           thumbprint: vc.tls.thumbprint,
           certificateFile: vc.tls.certificateFile,
           insecure: vc.tls.insecure,
+          settings: {
+            thumbprint: `${prefix}THUMBPRINT`,
+            certificateFile: `${prefix}CERTIFICATE_FILE`,
+            caFile: `${prefix}CA_FILE`,
+          },
         },
         ...(this.logger ? { logger: this.logger } : {}),
       });
@@ -56,6 +62,23 @@ export class VCenterClients {
     const all = [...this.clients.values()];
     this.clients.clear();
     await Promise.allSettled(all.map(logOutAndClose));
+  }
+}
+
+/**
+ * A client for one vCenter; a certificate or CA file that cannot be read or is not a PEM is a
+ * ConfigError naming the vCenter's settings (permanent: a retry reads the same file).
+ */
+function newClient(
+  prefix: string,
+  options: ConstructorParameters<typeof ContentLibraryClient>[0],
+): ContentLibraryClient {
+  try {
+    return new ContentLibraryClient(options);
+  } catch (err) {
+    throw new ConfigError(
+      `${prefix}CERTIFICATE_FILE or ${prefix}CA_FILE: ${(err as Error).message}; point it at a readable PEM certificate`,
+    );
   }
 }
 

@@ -67,11 +67,28 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`clo: ${err.message}`);
       return EXIT.CONFLICT;
     }
+    if (err instanceof Error && err.name === 'WorkflowFailedError' && !debug) {
+      // "Workflow execution failed" says nothing: the failure under it names the field and the fix.
+      console.error(`clo: the workflow failed: ${failureLine(err)}`);
+      return EXIT.FAILURE;
+    }
     console.error(
       `clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`,
     );
     return EXIT.FAILURE;
   }
+}
+
+/** `<type>: <message>` of the innermost failure with a type (the ApplicationFailure an activity raised). */
+function failureLine(err: Error): string {
+  let e: unknown = err;
+  let last: { type?: string | null; message?: string } = err;
+  while (e instanceof Error) {
+    const typed = e as Error & { type?: string | null };
+    if (typed.type || typed.name === 'TerminatedFailure' || typed.name === 'CancelledFailure') last = typed;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return last.type ? `${last.type}: ${last.message}` : (last.message ?? String(err));
 }
 
 /** Entry point for bin/clo. */

@@ -34,7 +34,50 @@ export interface TlsOptions {
   certificate?: string;
   /** Accept any certificate. For throwaway test rigs only. @default false */
   insecure?: boolean;
+  /**
+   * What the user sets each option with (e.g. `CLO_VCENTER_LAB_THUMBPRINT`), so a refused
+   * certificate's message names the setting to fix rather than only the mismatch.
+   */
+  settings?: TlsSettingNames;
 }
+
+/** The configuration names of the TLS options, for messages. */
+export interface TlsSettingNames {
+  thumbprint?: string;
+  certificateFile?: string;
+  caFile?: string;
+}
+
+/** What to change when the server's certificate is refused: the setting of the pin, or how to trust it. */
+function fixFor(
+  settings: TlsSettingNames | undefined,
+  pinned: 'thumbprint' | 'certificate' | 'none',
+): string {
+  if (!settings) return '';
+  if (pinned === 'thumbprint' && settings.thumbprint)
+    return `; if the vCenter's certificate changed, check the new one out of band and set ${settings.thumbprint} to its thumbprint`;
+  if (pinned === 'certificate' && settings.certificateFile)
+    return `; set ${settings.certificateFile} to a PEM file of the vCenter's own certificate`;
+  if (pinned === 'none' && (settings.caFile || settings.thumbprint))
+    return `; trust the CA that signed it with ${settings.caFile ?? 'a CA file'}, or pin the certificate with ${settings.thumbprint ?? 'its thumbprint'}`;
+  return '';
+}
+
+/** Node's codes for a certificate that failed verification (see errors.ts, which maps them to TlsError). */
+const VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /**
  * Canonical form of a thumbprint: upper-case hex pairs joined by colons. Accepts 20 bytes
@@ -118,7 +161,11 @@ export function derOfPem(pem: string, source: string): Buffer {
  * refused: it has no certificate, so letting it through would silently drop
  * the pin the user asked for.
  */
-export function pinnedConnector(pin: Pin, base: buildConnector.BuildOptions = {}): buildConnector.connector {
+export function pinnedConnector(
+  pin: Pin,
+  base: buildConnector.BuildOptions = {},
+  settings?: TlsSettingNames,
+): buildConnector.connector {
   const byCertificate = typeof pin !== 'string';
   const expected = byCertificate ? thumbprintOf(pin.certificate, 'sha256') : normalizeThumbprint(pin);
   // SHA-1 thumbprints are 20 bytes (59 characters as AA:BB:...), SHA-256 ones 32.
@@ -142,10 +189,9 @@ export function pinnedConnector(pin: Pin, base: buildConnector.BuildOptions = {}
       const actual = raw && raw.length > 0 ? thumbprintOf(raw, algorithm) : undefined;
       if (actual !== expected) {
         socket.destroy();
-        callback(
-          new ThumbprintMismatch(expected, actual, host, byCertificate ? pin.source : undefined),
-          null,
-        );
+        const e = new ThumbprintMismatch(expected, actual, host, byCertificate ? pin.source : undefined);
+        e.message += fixFor(settings, byCertificate ? 'certificate' : 'thumbprint');
+        callback(e, null);
         return;
       }
       callback(null, socket);
@@ -157,17 +203,37 @@ export function pinnedConnector(pin: Pin, base: buildConnector.BuildOptions = {}
 export function buildConnect(
   options: TlsOptions = {},
 ): buildConnector.BuildOptions | buildConnector.connector {
-  if (options.thumbprint) return pinnedConnector(options.thumbprint);
+  const settings = options.settings;
+  if (options.thumbprint) return pinnedConnector(options.thumbprint, {}, settings);
   if (options.certificateFile) {
     const file = options.certificateFile;
-    return pinnedConnector({ certificate: derOfPem(readFileSync(file, 'utf8'), file), source: file });
+    return pinnedConnector(
+      { certificate: derOfPem(readFileSync(file, 'utf8'), file), source: file },
+      {},
+      settings,
+    );
   }
   if (options.certificate) {
-    return pinnedConnector({ certificate: derOfPem(options.certificate, 'certificate'), source: '(PEM)' });
+    return pinnedConnector(
+      { certificate: derOfPem(options.certificate, 'certificate'), source: '(PEM)' },
+      {},
+      settings,
+    );
   }
   if (options.insecure) return { rejectUnauthorized: false };
   const ca = trustStore(options);
-  return ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: true };
+  const verify = ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: true };
+  const fix = fixFor(settings, 'none');
+  if (!fix) return verify;
+  // Node's "self-signed certificate" says what is wrong, not which setting would make it right.
+  const connect = buildConnector(verify);
+  return (opts, callback) =>
+    connect(opts, (err, socket) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (err && typeof code === 'string' && VERIFY_CODES.has(code)) err.message += fix;
+      if (err) callback(err, null);
+      else callback(null, socket);
+    });
 }
 
 /** Connections per origin of an {@link createAgent} agent unless told otherwise: the control-plane pool's size. */

@@ -8,6 +8,9 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SourceError } from './errors';
 import { quoteName, unsafeNameReason } from './names';
 
+/** The most files one descriptor may reference; real OVF packages have a handful. */
+export const MAX_OVF_FILES = 1000;
+
 /** One `References/File` of a descriptor. */
 export interface OvfReference {
   /** `ovf:href`: a file name beside the descriptor (checked to be a single safe segment). */
@@ -58,6 +61,13 @@ export function parseOvfDescriptor(xml: string, subject: string, path: string): 
   const files = field(references, 'File');
   if (files === undefined) return [];
   if (!Array.isArray(files)) throw invalid('has a malformed Envelope/References/File');
+  // Each file becomes a planned file, a session file and a progress entry in workflow history:
+  // tens of thousands would blow the history and payload limits long before they were sent.
+  if (files.length > MAX_OVF_FILES) {
+    throw invalid(
+      `references ${files.length} files, more than the ${MAX_OVF_FILES} one item may hold; check that source.path names a real OVF descriptor`,
+    );
+  }
 
   const seen = new Map<string, OvfReference>();
   files.forEach((file: unknown, index) => {

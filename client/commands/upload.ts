@@ -5,7 +5,7 @@ import { loadConfig } from '../../temporal.config';
 import type { UploadInput, UploadSource } from '../../workflows/definitions/upload';
 import { formatBytes } from '../../workflows/lib/format';
 import { connectClient } from '../connection';
-import { InvalidInputError, startUpload } from '../upload';
+import { InvalidInputError, prepareUploadInput, startUpload } from '../upload';
 import { followProgress } from '../progress';
 
 interface UploadOptions {
@@ -89,7 +89,9 @@ export function registerUpload(program: Command): void {
           maxSessionRestarts: 2,
         },
       };
-      // The same checks the workflow makes, here first, so a typo fails in a second with nothing started.
+      // The same checks the workflow makes, here first, so a typo fails in a second with nothing started:
+      // the input's schema before the source is touched (a NUL or an overlong path never reaches fs).
+      prepareUploadInput(input, config);
       const plan = await planSource(source).catch((err: Error) => {
         throw new InvalidInputError(err.message);
       });

@@ -4,7 +4,7 @@
  * Shared by the workflow, the activities and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
+import { AbsolutePath, MAX_NAME_LENGTH, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
 
 /**
  * Which files of the item to download: a list of entries, each an exact file name or a
@@ -13,8 +13,24 @@ import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './tran
  * is a list of one. Every entry must match at least one file of the item.
  */
 export const FileFilter = z
-  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-  .transform((v) => (typeof v === 'string' ? [v] : v));
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+    z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+      )
+      .min(1),
+  ])
+  .transform((v) => (typeof v === 'string' ? [v] : v))
+  // An item has a handful of files and the list is kept in workflow history. Checked after the
+  // union, whose own failure would only say "Invalid input".
+  .refine((v) => v.length <= 1000, { message: 'expected at most 1000 file names' });
 export type FileFilter = z.input<typeof FileFilter>;
 
 export const DownloadInput = z.object({

@@ -6,15 +6,38 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 
+/**
+ * The longest name or id accepted: far above what vCenter shows (item names are a few dozen
+ * characters), low enough that no input can grow a workflow's history by megabytes.
+ */
+export const MAX_NAME_LENGTH = 255;
+
 /** A reference to a library or an item: by id, or by name. */
-export const Ref = z.union([z.object({ id: z.string().min(1) }), z.object({ name: z.string().min(1) })]);
+export const Ref = z.union([
+  z.object({
+    id: z
+      .string()
+      .min(1)
+      .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+  }),
+  z.object({
+    name: z
+      .string()
+      .min(1)
+      .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+  }),
+]);
 export type Ref = z.infer<typeof Ref>;
 
 /** A path on the worker host; relative paths would depend on the worker's working directory. */
 export const AbsolutePath = z
   .string()
   .min(1)
-  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path on the worker host' });
+  // PATH_MAX: the kernel refuses longer paths (ENAMETOOLONG), which an activity would retry.
+  .max(4096, { message: 'expected a path of at most 4096 characters (PATH_MAX)' })
+  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path on the worker host' })
+  // No file name holds a NUL; Node refuses one with a TypeError an activity would retry.
+  .refine((p) => !p.includes('\u0000'), { message: 'expected a path without NUL characters' });
 
 /** The phases a saga passes through; also the `CloPhase` search attribute. */
 export const Phase = z.enum([

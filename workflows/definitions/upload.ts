@@ -4,7 +4,14 @@
  * and the client; no I/O here.
  */
 import { z } from 'zod';
-import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref, TransferProgress } from './transfer';
+import {
+  AbsolutePath,
+  MAX_NAME_LENGTH,
+  OutageBudgetMs,
+  OutageRetryIntervalMs,
+  Ref,
+  TransferProgress,
+} from './transfer';
 import { plainHttpProblem, urlSecretsProblem } from './url-secrets';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
@@ -78,12 +85,21 @@ export const UploadInput = z.object({
   vcenter: z.string().min(1),
   library: Ref,
   item: z.union([
-    z.object({ id: z.string().min(1) }),
     z.object({
-      name: z.string().min(1),
+      id: z
+        .string()
+        .min(1)
+        .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+    }),
+    z.object({
+      name: z
+        .string()
+        .min(1)
+        .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
       /** Library item type, e.g. `ovf`, `iso`, or empty for a generic item. @default from the source */
       type: z.string().optional(),
-      description: z.string().optional(),
+      /** At most 64 Ki characters: the input is kept in workflow history (2 MB per payload). */
+      description: z.string().max(65_536, { message: 'expected at most 65536 characters' }).optional(),
       /** Create the item when no item of that name exists. @default true */
       create: z.boolean().default(true),
     }),
