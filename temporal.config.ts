@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { encryptionSettings } from './codec/keys';
 
 /** Duration as milliseconds, or a string like `500ms`, `30s`, `5m`, `1h`. */
 export const Duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
@@ -101,6 +102,14 @@ export const TemporalConfig = z.object({
       path: ['certFile'],
     })
     .default({ enabled: false }),
+  /**
+   * Payload encryption keys (codec/keys.ts): one of a file or a variable of `id=base64key`
+   * entries, the first one active. On when a key is configured, off otherwise. @default off
+   */
+  encryption: z
+    .object({ keyFile: z.string().min(1).optional(), keys: z.string().min(1).optional() })
+    .transform(encryptionSettings)
+    .optional(),
 });
 export type TemporalConfig = z.infer<typeof TemporalConfig>;
 
@@ -283,6 +292,8 @@ const ENV: Record<string, string> = {
   'temporal.tls.certFile': 'TEMPORAL_TLS_CERT_FILE',
   'temporal.tls.keyFile': 'TEMPORAL_TLS_KEY_FILE',
   'temporal.tls.serverName': 'TEMPORAL_TLS_SERVER_NAME',
+  'temporal.encryption.keyFile': 'CLO_ENCRYPTION_KEY_FILE',
+  'temporal.encryption.keys': 'CLO_ENCRYPTION_KEYS',
   'timeouts.keepAliveIntervalMs': 'CLO_KEEPALIVE_INTERVAL',
   'timeouts.heartbeatTimeoutMs': 'CLO_HEARTBEAT_TIMEOUT',
   'timeouts.outageBudgetMs': 'CLO_OUTAGE_BUDGET',

@@ -12,6 +12,7 @@ import { registerDownload } from './commands/download';
 import { registerUpload } from './commands/upload';
 import { registerWorker } from './commands/worker';
 import { registerCancel } from './commands/cancel';
+import { registerCodecServer } from './commands/codec-server';
 import { registerList } from './commands/list';
 import { registerReap } from './commands/reap';
 import { registerSchedule } from './commands/schedule';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerReap(program);
   registerSchedule(program);
   registerSync(program);
+  registerCodecServer(program);
   return program;
 }
 

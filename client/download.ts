@@ -25,7 +25,7 @@ import {
   type RequestMemo,
   type RunningRequest,
 } from './start-or-attach';
-import { refKey } from './upload';
+import { hidesNames, refKey } from './upload';
 
 /** 16 hex digits of the SHA-256 of the normalised destination: stable, short, and no path in the id. */
 function destinationKey(destination: string): string {
@@ -36,8 +36,9 @@ function destinationKey(destination: string): string {
 /** The deterministic workflow id of a download of one item into one directory. */
 export function downloadWorkflowId(
   input: Pick<DownloadInput, 'vcenter' | 'library' | 'item' | 'destination'>,
+  hashNames = false,
 ): string {
-  return `download/${input.vcenter}/${refKey(input.library)}/${refKey(input.item)}/${destinationKey(input.destination)}`;
+  return `download/${input.vcenter}/${refKey(input.library, hashNames)}/${refKey(input.item, hashNames)}/${destinationKey(input.destination)}`;
 }
 
 /** Validates `input` (same schema as the workflow) and fills timeouts from the worker-side config. */
@@ -102,7 +103,7 @@ export async function startDownload(
     'downloadLibraryItem',
     {
       taskQueue: opts.taskQueue,
-      workflowId: downloadWorkflowId(prepared),
+      workflowId: downloadWorkflowId(prepared, hidesNames(client)),
       args: [prepared],
       staticSummary:
         opts.summary ?? `download ${name(prepared.library)}/${name(prepared.item)} → ${prepared.destination}`,

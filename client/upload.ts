@@ -5,6 +5,7 @@
  * `replace`) is refused with a RequestConflictError naming the running one, or queued
  * behind it when asked (see ./start-or-attach).
  */
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
@@ -29,14 +30,32 @@ import {
 
 export { InvalidInputError, RequestConflictError };
 
-/** How a library or item reference appears in a workflow id. */
-export function refKey(ref: { id: string } | { name: string }): string {
-  return 'id' in ref ? ref.id : `name:${ref.name}`;
+/**
+ * How a library or item reference appears in a workflow id. Ids are never encrypted, so with
+ * `hashNames` (payload encryption on, see {@link hidesNames}) a name appears as 16 hex digits
+ * of its SHA-256 instead.
+ */
+export function refKey(ref: { id: string } | { name: string }, hashNames = false): string {
+  if ('id' in ref) return ref.id;
+  return hashNames
+    ? `name-sha256:${createHash('sha256').update(ref.name).digest('hex').slice(0, 16)}`
+    : `name:${ref.name}`;
+}
+
+/**
+ * Whether `client` seals payloads (codec/: encryption keys configured): then workflow ids, which
+ * the server stores in plain text, carry no library or item names either.
+ */
+export function hidesNames(client: Client): boolean {
+  return client.options.loadedDataConverter.payloadCodecs.length > 0;
 }
 
 /** The deterministic workflow id of an upload into one item. */
-export function uploadWorkflowId(input: Pick<UploadInput, 'vcenter' | 'library' | 'item'>): string {
-  return `upload/${input.vcenter}/${refKey(input.library)}/${refKey(input.item)}`;
+export function uploadWorkflowId(
+  input: Pick<UploadInput, 'vcenter' | 'library' | 'item'>,
+  hashNames = false,
+): string {
+  return `upload/${input.vcenter}/${refKey(input.library, hashNames)}/${refKey(input.item, hashNames)}`;
 }
 
 /** Validates `input` (same schema as the workflow) and fills timeouts from the worker-side config. */
@@ -115,7 +134,7 @@ export async function startUpload(
     'uploadLibraryItem',
     {
       taskQueue: opts.taskQueue,
-      workflowId: uploadWorkflowId(prepared),
+      workflowId: uploadWorkflowId(prepared, hidesNames(client)),
       args: [prepared],
       staticSummary: opts.summary ?? `upload ${source} → ${name(prepared.library)}/${name(prepared.item)}`,
     },

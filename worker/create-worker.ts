@@ -17,6 +17,7 @@ import { VCenterClients } from '../activities/vcenter-clients';
 import { withActivityContext } from '../activities/logger';
 import type { ContentLibraryLogger } from '../activities/content-library';
 import { temporalConnectionOptions, type CloConfig } from '../temporal.config';
+import { dataConverterOptions } from '../codec/data-converter';
 import { workerDeploymentOptionsFor } from './versioning';
 import { leaseTaskQueueFor } from '../workflows/definitions/task-queues';
 import { shutdownHandOff } from './shutdown-hand-off';
@@ -62,7 +63,13 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
   const vcenters = new VCenterClients(config, opts.logger ? withActivityContext(opts.logger) : undefined);
   // Activities ask visibility who owns a session (take-over, reaper): a plain client connection.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  // Payloads sealed when keys are configured (codec/): every Worker and this Client alike.
+  const converter = dataConverterOptions(config);
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    ...converter,
+  });
   const taskQueue = opts.taskQueue ?? config.temporal.taskQueue;
   const hostTaskQueue = hostTaskQueueFor(taskQueue, config.worker.hostId);
   // All three Workers poll as one version (with a build id set): a pinned saga's downloads and
@@ -99,6 +106,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...versioning,
+    ...converter,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
@@ -114,6 +122,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     taskQueue: hostTaskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...versioning,
+    ...converter,
     activities,
     ...activityOptions,
   });
@@ -123,6 +132,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     taskQueue: leaseTaskQueueFor(taskQueue),
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...versioning,
+    ...converter,
     activities,
     // A lease is one keep_alive a minute and a heartbeat a second: cheap, so many at once.
     maxConcurrentActivityTaskExecutions: 200,

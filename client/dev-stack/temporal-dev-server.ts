@@ -21,6 +21,8 @@ export interface StartTemporalOptions {
   uiPort?: number | false;
   /** SQLite file; history survives a restart when set. @default in-memory */
   dbFile?: string;
+  /** Codec server the Web UI decodes payloads with (`clo codec-server`, docs/security.md). @default none */
+  uiCodecEndpoint?: string;
   /** @default 'default' */
   namespace?: string;
   /** @default 60000 */
@@ -75,6 +77,7 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     ...(namespace !== 'default' ? ['--namespace', namespace] : []),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.uiCodecEndpoint && uiPort !== undefined ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
       '--dynamic-config-value',
       `${key}=${value}`,

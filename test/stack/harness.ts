@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../../worker/create-worker';
+import { dataConverterOptions } from '../../codec/data-converter';
 import { CloConfig } from '../../temporal.config';
 import { stackInfo } from './stack-info';
 
@@ -82,7 +83,8 @@ export async function startTestWorker(config: CloConfig): Promise<TestWorker> {
   const stack = stackInfo();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: stack.namespace });
+  // The client seals payloads like the worker when the config has encryption keys.
+  const client = new Client({ connection, namespace: stack.namespace, ...dataConverterOptions(config) });
   const worker = await createWorker({
     config,
     connection: nativeConnection,

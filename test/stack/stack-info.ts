@@ -6,6 +6,13 @@ export interface StackInfo {
   vcsim: { url: string; datastore: string };
   /** A second vcsim over HTTPS with its self-signed certificate. */
   vcsimTls: { url: string; datastore: string; thumbprint: string; certFile: string };
+  /**
+   * The codec server the dev server's Web UI decodes with (`--ui-codec-endpoint`), and its keys
+   * (`CLO_ENCRYPTION_KEYS` syntax): a test that encrypts with these sees decoded payloads in the UI.
+   */
+  codec?: { endpoint: string; keys: string };
+  /** The `temporal` CLI binary the dev server runs from. */
+  temporalBin?: string;
   /** Workflow code bundled once per run. */
   workflowBundlePath: string;
   dir: string;

@@ -1,0 +1,254 @@
+/**
+ * Payload encryption end to end: a worker and client with a key run an upload, and the
+ * history the server keeps (read with the `temporal` CLI, which has no codec, and straight
+ * from the dev server's SQLite file) holds no item name, path or vCenter URL; the codec
+ * decodes it back to the input. An upload without a key on the same server is the control:
+ * its names do show, so the searches can find what they look for. Then the keys rotate.
+ *
+ * This test runs its own dev server with a database file (the shared one is in memory).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startTemporalDevServer, type RunningTemporal } from '../../client/dev-stack';
+import { startUpload, type UploadInput } from '../../client/upload';
+import { dataConverterOptions, payloadCodecsFor } from '../../codec/data-converter';
+import { TemporalConfig, type CloConfig } from '../../temporal.config';
+import { progressQuery } from '../../workflows/definitions/transfer';
+import { createWorker, type CloWorker } from '../../worker/create-worker';
+import { writeRandomFile } from '../fixtures/content';
+import { createTestLibrary, restClient } from '../support/library';
+import { serveFile } from '../support/serve-file';
+import { testConfig } from '../stack/harness';
+import { stackInfo } from '../stack/stack-info';
+
+const run = promisify(execFile);
+const key = (id: string) => `${id}=${randomBytes(32).toString('base64')}`;
+
+describe('payload encryption', () => {
+  const tag = randomBytes(4).toString('hex');
+  const k1 = key(`k1-${tag}`);
+  const k2 = key(`k2-${tag}`);
+  let dir: string;
+  let temporal: RunningTemporal;
+  let libraryId: string;
+  /** Serves `dir` over HTTP for the URL (PULL) sources. */
+  let http: Server;
+  let httpUrl: string;
+  const stopAll: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    try {
+      // Worker state changes are noise here (test/stack/harness.ts does the same).
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // Installed already.
+    }
+    const stack = stackInfo();
+    if (!stack.temporalBin)
+      throw new Error('the stack does not name its temporal binary (test/stack/global-setup.ts)');
+    dir = await mkdtemp(join(tmpdir(), 'clo-enc-'));
+    const rest = restClient(stack.vcsim.url);
+    [temporal, { id: libraryId }] = await Promise.all([
+      startTemporalDevServer({ bin: stack.temporalBin, uiPort: false, dbFile: join(dir, 'temporal.db') }),
+      createTestLibrary(rest, stack.vcsim.datastore),
+    ]);
+    await rest.close();
+    http = createServer((req, res) =>
+      serveFile(res, join(dir, normalize(decodeURIComponent(req.url ?? '/')))),
+    );
+    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+    httpUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    for (const stop of stopAll.reverse()) await stop();
+    await temporal?.stop();
+    await new Promise((ok) => http?.close(ok));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A worker and client on the test's server, with these keys (`CLO_ENCRYPTION_KEYS` syntax) or none. */
+  async function side(keys?: string): Promise<{ config: CloConfig; client: Client; worker: CloWorker }> {
+    const base = testConfig();
+    const config: CloConfig = {
+      ...base,
+      temporal: TemporalConfig.parse({
+        address: temporal.address,
+        namespace: temporal.namespace,
+        taskQueue: base.temporal.taskQueue,
+        ...(keys ? { encryption: { keys } } : {}),
+      }),
+    };
+    const worker = await createWorker({
+      config,
+      workflowBundle: { codePath: stackInfo().workflowBundlePath },
+    });
+    const running = worker.worker.run();
+    const connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: temporal.namespace, ...dataConverterOptions(config) });
+    stopAll.push(async () => {
+      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      await running;
+      await worker.close();
+      await connection.close();
+    });
+    return { config, client, worker };
+  }
+
+  /** Uploads a file named after `name` from its own directory, from disk or (`url`) pulled by vcsim over HTTP. */
+  async function upload(s: Awaited<ReturnType<typeof side>>, name: string, from: 'file' | 'url' = 'file') {
+    // Each upload's own directory, so the path searched for is this upload's alone.
+    await mkdir(join(dir, `${name}-dir`));
+    const file = await writeRandomFile(join(dir, `${name}-dir`, `${name}.iso`), 32 * 1024, name);
+    const input: UploadInput = {
+      vcenter: 'vcsim',
+      library: { id: libraryId },
+      item: { name },
+      source:
+        from === 'file'
+          ? { kind: 'file', path: file.path }
+          : { kind: 'url', url: `${httpUrl}/${name}-dir/${name}.iso`, allowPlainHttp: true },
+    };
+    const handle = await startUpload(s.client, input, {
+      taskQueue: s.config.temporal.taskQueue,
+      config: s.config,
+    });
+    const result = await handle.result();
+    return { handle, result, path: file.path, url: `${httpUrl}/${name}-dir/${name}.iso` };
+  }
+
+  /**
+   * What a reader of the CLI's JSON sees without a codec: the JSON, plus every payload's
+   * metadata and data decoded from base64 (the CLI prints them base64-encoded).
+   */
+  function readable(cliJson: string): string {
+    const parts = [cliJson];
+    const visit = (node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const { data, metadata } = node as { data?: unknown; metadata?: unknown };
+      if (typeof data === 'string' && typeof metadata === 'object' && metadata !== null) {
+        parts.push(Buffer.from(data, 'base64').toString('latin1'));
+        for (const v of Object.values(metadata))
+          if (typeof v === 'string') parts.push(Buffer.from(v, 'base64').toString());
+      }
+      Object.values(node).forEach(visit);
+    };
+    visit(JSON.parse(cliJson));
+    return parts.join('\n');
+  }
+
+  /** The history as the CLI prints it, without any codec. */
+  async function cliHistory(workflowId: string): Promise<string> {
+    const { stdout } = await run(
+      stackInfo().temporalBin!,
+      [
+        'workflow',
+        'show',
+        '-w',
+        workflowId,
+        '--address',
+        temporal.address,
+        '--namespace',
+        temporal.namespace,
+        '--output',
+        'json',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    return stdout;
+  }
+
+  /** Every byte of the dev server's SQLite database (with its WAL, where recent writes sit). */
+  async function databaseBytes(): Promise<Buffer> {
+    const files = (await readdir(dir)).filter((f) => f.startsWith('temporal.db'));
+    return Buffer.concat(await Promise.all(files.map((f) => readFile(join(dir, f)))));
+  }
+
+  function startedInput(history: string): Payload {
+    const events = (JSON.parse(history) as { events: Array<Record<string, unknown>> }).events;
+    const attrs = events[0]!.workflowExecutionStartedEventAttributes as {
+      input: { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+    };
+    const p = attrs.input.payloads[0]!;
+    return {
+      metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+      data: Buffer.from(p.data, 'base64'),
+    };
+  }
+
+  let sealed: Awaited<ReturnType<typeof upload>>;
+
+  it('keeps item names, paths and URLs out of the server; the codec reads them back', async () => {
+    const encrypted = await side(k1);
+    const plain = await side();
+    const secretName = `secret-item-${tag}`;
+    const controlName = `plain-item-${tag}`;
+    sealed = await upload(encrypted, secretName);
+    const sealedUrl = await upload(encrypted, `secret-url-${tag}`, 'url');
+    const control = await upload(plain, controlName);
+    const controlUrl = await upload(plain, `plain-url-${tag}`, 'url');
+
+    const sealedCli = await cliHistory(sealed.handle.workflowId);
+    const sealedUrlCli = await cliHistory(sealedUrl.handle.workflowId);
+    const controlCli = readable(await cliHistory(control.handle.workflowId));
+    const controlUrlCli = readable(await cliHistory(controlUrl.handle.workflowId));
+    const db = (await databaseBytes()).toString('latin1');
+
+    // The control shows that each search finds these strings where they are stored in clear.
+    for (const text of [controlCli, db]) {
+      expect(text).toContain(controlName);
+      expect(text).toContain(control.path);
+    }
+    for (const text of [controlUrlCli, db]) expect(text).toContain(controlUrl.url);
+    // The encrypted sagas' histories are there (workflow ids are not encrypted), but none of their
+    // item names, paths or URLs (each contains the name): not in the CLI's view, not in the file.
+    expect(db).toContain(sealed.handle.workflowId);
+    expect(sealedCli).toContain('YmluYXJ5L2VuY3J5cHRlZA=='); // "binary/encrypted"
+    for (const text of [readable(sealedCli), readable(sealedUrlCli), db]) {
+      expect(text).not.toContain(secretName);
+      expect(text).not.toContain(`secret-url-${tag}`);
+      expect(text).not.toContain(`${httpUrl}/secret`);
+    }
+
+    // With the codec, the same history decodes to the input the client sent.
+    const [codec] = payloadCodecsFor(encrypted.config);
+    const [decoded] = await codec!.decode([startedInput(sealedCli)]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toMatchObject({
+      vcenter: 'vcsim',
+      item: { name: secretName },
+      source: { kind: 'file', path: sealed.path },
+    });
+    expect(sealed.result.itemId).toBeTruthy();
+  });
+
+  it('reads a history sealed with the old key after rotation, and names the key once it is removed', async () => {
+    // k2 is now active; k1 stays configured for the histories sealed with it.
+    const rotated = await side(`${k2},${k1}`);
+    expect(await rotated.client.workflow.getHandle(sealed.handle.workflowId).result()).toEqual(sealed.result);
+    // A query on the closed saga makes the rotated worker replay the whole k1 history.
+    const progress = await rotated.client.workflow.getHandle(sealed.handle.workflowId).query(progressQuery);
+    expect(progress).toBeTruthy();
+    const fresh = await upload(rotated, `rotated-item-${tag}`);
+    const freshCli = await cliHistory(fresh.handle.workflowId);
+    const keyIds = new Set(
+      [...freshCli.matchAll(/"encryption-key-id":\s*"([^"]+)"/g)].map((m) =>
+        Buffer.from(m[1]!, 'base64').toString(),
+      ),
+    );
+    expect([...keyIds]).toEqual([`k2-${tag}`]);
+
+    const withoutK1 = await side(k2);
+    await expect(withoutK1.client.workflow.getHandle(sealed.handle.workflowId).result()).rejects.toThrow(
+      new RegExp(
+        `encrypted with key "k1-${tag}", which is not configured .*CLO_ENCRYPTION_KEY_FILE or CLO_ENCRYPTION_KEYS`,
+      ),
+    );
+  });
+});
