@@ -207,6 +207,17 @@ describe('roots in the configuration', () => {
     expect(none.worker.writeRoots).toBeUndefined();
   });
 
+  it('reads roots from the config file as JSON arrays, the variables winning', async () => {
+    const file = join(scratch(), 'clo.json');
+    await writeFile(
+      file,
+      JSON.stringify({ worker: { readRoots: ['/srv/a', '/srv/b'], writeRoots: ['/srv/w'] } }),
+    );
+    const config = loadConfig({ ...base, CLO_CONFIG_FILE: file, CLO_WRITE_ROOTS: '/srv/x' });
+    expect(config.worker.readRoots).toEqual(['/srv/a', '/srv/b']);
+    expect(config.worker.writeRoots).toEqual(['/srv/x']);
+  });
+
   it('refuses a relative root with a message that names the variable', () => {
     let err: unknown;
     try {
