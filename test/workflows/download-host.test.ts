@@ -97,12 +97,14 @@ describe('downloadLibraryItem stays on the host that holds its part file', () =>
     // Another host's worker polls the shared queue and its own host queue, not host-a's: past the
     // heartbeat timeout (3 s) the retry is scheduled there and nobody takes it.
     await worker('host-b', 'host-b');
-    await new Promise((r) => setTimeout(r, 8000));
+    const retry = async () =>
+      (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'downloadFile');
+    await waitFor('the download to be retried on host-a', async () => ((await retry())?.attempt ?? 0) >= 2);
+    // A poller takes a task within milliseconds; host-b has been polling since before the retry.
+    await new Promise((r) => setTimeout(r, 2000));
     expect(sim.stats.bytesSent(session)).toBe(sent);
     expect((await stat(partPath)).size).toBe(onDisk);
-    const pending = (await handle.describe()).raw.pendingActivities?.find(
-      (a) => a.activityType?.name === 'downloadFile',
-    );
+    const pending = await retry();
     expect(pending?.attempt).toBeGreaterThanOrEqual(2);
     expect(String(pending?.state)).toMatch(/SCHEDULED|^1$/);
 
