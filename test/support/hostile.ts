@@ -368,15 +368,3 @@ export function catalogue(w: HostileWorld, cases: HostileCase[]): void {
 export function zodRefusal(field: string, text: string): RegExp {
   return new RegExp(`^(?=[\\s\\S]*${field.replace(/\./g, '\\.')})[\\s\\S]*${text}`);
 }
-
-/** The simulator's session counts: what the catalogue as a whole must not have left behind. */
-export function sessionCounts(w: HostileWorld): { created: number; live: number } {
-  const sim = w.target.sim!;
-  const sessions = sim.stats
-    .sessions()
-    .filter((s) => s.library_item_id !== w.seeded.id || s.kind !== 'update');
-  return {
-    created: sim.stats.calls('updatesession.create') + sim.stats.calls('downloadsession.create'),
-    live: sessions.filter((s) => s.ended === undefined).length,
-  };
-}
