@@ -195,16 +195,19 @@ export const CASE_DEADLINE_MS = 30_000;
 function workflowIds(w: HostileWorld, c: HostileCase, d: CaseDirs): string[] {
   const input = fullInput(w, c, d) as never;
   const ids = [`hostile/${d.item}`];
-  try {
-    ids.push(
-      c.kind === 'upload'
-        ? uploadWorkflowId(input)
-        : c.kind === 'download'
-          ? downloadWorkflowId(input)
-          : syncWorkflowId(input),
-    );
-  } catch {
-    // An input too broken to name its workflow never started one under that name.
+  // Hashed and plain: the test client may seal payloads (then ids carry no names), clo does not.
+  for (const hashNames of [false, true]) {
+    try {
+      ids.push(
+        c.kind === 'upload'
+          ? uploadWorkflowId(input, hashNames)
+          : c.kind === 'download'
+            ? downloadWorkflowId(input, hashNames)
+            : syncWorkflowId(input),
+      );
+    } catch {
+      // An input too broken to name its workflow never started one under that name.
+    }
   }
   return ids;
 }
