@@ -19,16 +19,30 @@ const REDACT_PATHS = [
   '*.token',
 ];
 
-/** A logger for one component of clo; level from `CLO_LOG_LEVEL` (default info). */
-export function createLogger(component: string): Logger {
-  return pino({
+/** An error as pino's serializer has it (message, stack, causes), its own fields (a failure's `type`) kept. */
+function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const own = Object.entries(e).filter(([k]) => k !== 'cause');
+  return { ...pino.stdSerializers.err(e), ...Object.fromEntries(own) };
+}
+
+/**
+ * A logger for one component of clo; level from `CLO_LOG_LEVEL` (default info). Writes to
+ * stdout, or to `destination` (tests).
+ */
+export function createLogger(component: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: `clo.${component}`,
     level: process.env.CLO_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    // URLs turn up anywhere (a message, an error's text, the SDK's failure metadata), so they
-    // are redacted in the finished line rather than by field.
+    // The SDK logs a failed activity's failure as `error`: serialized, its message says why
+    // (pino would otherwise keep only the enumerable fields: the type, not the message).
+    serializers: { err: serializeError, error: serializeError },
+    // URLs turn up anywhere (a message, an error's text, a stack trace), so they are redacted
+    // in the finished line rather than by field.
     hooks: { streamWrite: redactUrlSecrets },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**

@@ -169,6 +169,9 @@ export function registerSync(program: Command): void {
     .action(async (opts: SyncCommandOptions) => {
       const config = loadConfig();
       const input = syncInputFromOptions(opts);
+      // Checked before connecting (startSync checks again): a URL with credentials or plain http
+      // is refused in a second, with or without a reachable server.
+      prepareSyncInput(input, config);
       // The worker reads the catalog; checking here too catches a typo in a second, when both run on one host.
       if (input.source.kind === 'catalog') {
         const st = await stat(input.source.path).catch(() => undefined);

@@ -23,6 +23,10 @@ function sourceHandler(req: http.IncomingMessage, res: http.ServerResponse): voi
     res.write(PAYLOAD.subarray(0, 100));
     const t = setTimeout(() => res.end(PAYLOAD.subarray(100)), 400);
     res.on('close', () => clearTimeout(t));
+  } else if (req.url === '/moved') {
+    res.writeHead(302, { location: '/ok' }).end();
+  } else if (req.url === '/moved-away') {
+    res.writeHead(302, { location: '/gone?sig=abc' }).end();
   } else {
     res.writeHead(404).end('nope');
   }
@@ -105,6 +109,15 @@ describe('simulator: PULL sources', () => {
     const f = await settle(b.client, b.sessionId);
     expect(f.status).toBe('ERROR');
     expect(f.error_message?.default_message).toMatch(/HTTP 404/);
+  });
+
+  it('follows redirects, and names the URL it fetched last when that fails', async () => {
+    const a = await pull({ source_endpoint: { uri: `${httpBase}/moved` } });
+    expect((await settle(a.client, a.sessionId)).status).toBe('READY');
+    const b = await pull({ source_endpoint: { uri: `${httpBase}/moved-away` } });
+    expect((await settle(b.client, b.sessionId)).error_message?.default_message).toContain(
+      `source ${httpBase}/gone?sig=abc answered HTTP 404`,
+    );
   });
 
   it('accepts a self-signed https source only with the matching ssl_certificate_thumbprint', async () => {

@@ -36,7 +36,7 @@ const normalizeThumbprint = (t: string): string => t.replace(/[^0-9a-f]/gi, '').
  * this thumbprint, and no other certificate validation is performed. If not specified, standard
  * certificate validation is performed."
  */
-function openHttp(source: TransferEndpoint, signal: AbortSignal): Promise<Readable> {
+function openHttp(source: TransferEndpoint, signal: AbortSignal, redirects = 0): Promise<Readable> {
   return new Promise((resolve, reject) => {
     const url = new URL(source.uri);
     const thumbprint = source.ssl_certificate_thumbprint;
@@ -62,6 +62,16 @@ function openHttp(source: TransferEndpoint, signal: AbortSignal): Promise<Readab
         }
       }
       const status = res.statusCode ?? 0;
+      // Redirects are followed, as HTTP clients commonly do (a download link redirecting to a
+      // presigned object-store URL), and an error names the URL fetched last: the echo path
+      // through which a secret the caller never gave can reach a PullFailed message.
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location && redirects < 5) {
+        res.resume();
+        const next = { ...source, uri: new URL(location, url).href };
+        openHttp(next, signal, redirects + 1).then(resolve, reject);
+        return;
+      }
       if (status < 200 || status >= 300) {
         res.resume();
         reject(new Error(`source ${source.uri} answered HTTP ${status}`));

@@ -457,7 +457,7 @@ describe.each(['vcsim', 'simulator'] as const)('syncLibrary from an HTTP index o
         {
           vcenter: 'target',
           library: { name: library },
-          source: { kind: 'index', url: `${base}/catalog/index.json` },
+          source: { kind: 'index', url: `${base}/catalog/index.json`, allowPlainHttp: true },
         },
         { taskQueue: worker.taskQueue },
       )

@@ -66,7 +66,7 @@ describe('syncLibrary from an HTTP index that answers 503 before 200', () => {
         {
           vcenter: 'target',
           library: { name: library },
-          source: { kind: 'index', url: `${base}/index.json` },
+          source: { kind: 'index', url: `${base}/index.json`, allowPlainHttp: true },
         },
         { taskQueue: worker.taskQueue },
       )

@@ -125,6 +125,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       source: {
         kind: 'url',
         url: `${httpUrl}/pulled.iso`,
+        allowPlainHttp: true,
         size: file.size,
         checksum: { algorithm: 'SHA1', checksum: file.sha1 },
       },

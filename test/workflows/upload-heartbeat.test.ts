@@ -116,7 +116,7 @@ describe('uploadLibraryItem heartbeats while the server is silent (simulator)', 
     const file = await writeRandomFile(join(dir, 'slow-pull.iso'), 64 * 1024, 'slow-pull');
     const handle = await start({
       item: { name: `slow-pull-${randomUUID().slice(0, 6)}` },
-      source: { kind: 'url', url: `${httpUrl}/slow-pull.iso` },
+      source: { kind: 'url', url: `${httpUrl}/slow-pull.iso`, allowPlainHttp: true },
     });
     const result = (await handle.result()) as UploadResult;
     expect(await attempts(handle, 'pullFile')).toEqual([1]);
