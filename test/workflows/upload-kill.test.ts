@@ -2,7 +2,8 @@
  * Worker crashes: a real `clo worker` process is SIGKILLed in the middle of a
  * multi-hundred-megabyte transfer (and, on the simulator, just before and during
  * `complete`); a new worker process finishes the saga. The bytes read back equal the
- * source, finished files are not resent, and no session is left ACTIVE.
+ * source, finished files are not resent, and no session is left ACTIVE. The worker that
+ * finished one test's saga runs the next test's from its start (a process takes seconds to start).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -41,6 +42,8 @@ describe.each(['vcsim', 'simulator'] as const)(
     let connection: Connection;
     let client: Client;
     const workers: WorkerProcess[] = [];
+    /** A worker that finished the last test's saga: the next test's first worker (a start takes seconds). */
+    let spare: WorkerProcess | undefined;
 
     beforeAll(async () => {
       target = await startTarget(targetName);
@@ -56,10 +59,17 @@ describe.each(['vcsim', 'simulator'] as const)(
       client = new Client({ connection, namespace: stackInfo().namespace });
     });
     afterEach(async () => {
-      await Promise.all(workers.splice(0).map(async (w) => w.kill()));
+      await Promise.all(
+        workers
+          .splice(0)
+          .filter((w) => w !== spare)
+          .map(async (w) => w.kill()),
+      );
+      if (spare) workers.push(spare);
       target.sim?.faults.clear();
     });
     afterAll(async () => {
+      await Promise.all(workers.splice(0).map(async (w) => w.kill()));
       await connection?.close();
       await proxy?.close();
       await rest?.close();
@@ -72,6 +82,11 @@ describe.each(['vcsim', 'simulator'] as const)(
       workers.push(w);
       return w;
     };
+    const firstWorker = async () => {
+      const w = spare ?? (await worker('first'));
+      spare = undefined;
+      return w;
+    };
 
     it('finishes a 300 MB transfer on a new worker after the first is SIGKILLed mid-file, resending only that file', async () => {
       const pkg = await makeOvfPackage(join(dir, 'big'), {
@@ -80,7 +95,7 @@ describe.each(['vcsim', 'simulator'] as const)(
         manifest: 'SHA1',
       });
       const bigDisk = pkg.disks[1]!;
-      const first = await worker('first');
+      const first = await firstWorker();
       const handle = await startUpload(
         client,
         {
@@ -98,8 +113,9 @@ describe.each(['vcsim', 'simulator'] as const)(
         120_000,
       );
       await first.kill();
-      await worker('second');
+      const second = await worker('second');
       const result = await handle.result();
+      spare = second;
 
       const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
       expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
@@ -124,7 +140,7 @@ describe.each(['vcsim', 'simulator'] as const)(
         );
         target.sim!.faults.addLatency({ operation, ms: 4000, count: 1 });
         const calls = target.sim!.stats.calls(operation as 'updatesession.complete');
-        const first = await worker('first');
+        const first = await firstWorker();
         const handle = await startUpload(
           client,
           {
@@ -141,8 +157,9 @@ describe.each(['vcsim', 'simulator'] as const)(
           120_000,
         );
         await first.kill();
-        await worker('second');
+        const second = await worker('second');
         const result = await handle.result();
+        spare = second;
         expect(result.files[0]).toMatchObject({ sha1: file.sha1, resent: false });
         expect(await readItemBack(rest, result.itemId)).toEqual({
           [file.name]: { size: file.size, sha1: file.sha1 },
