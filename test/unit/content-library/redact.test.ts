@@ -67,6 +67,13 @@ describe('redactString', () => {
     ['sent Bearer eyJhbGciOiJIUzI1NiJ9.x.y to vc', 'sent Bearer [REDACTED] to vc'],
     ['https://admin:s3cret@vc.example.com/rest', 'https://admin:[REDACTED]@vc.example.com/rest'],
     ['password=hunter2&user=a', 'password=[REDACTED]&user=a'],
+    // Credentials in URLs (workflows/definitions/url-secrets.ts), as a server echoes them.
+    ['https://ghp_0123456789@github.com/o/r', 'https://[REDACTED]@github.com/o/r'],
+    [
+      'source https://b.s3.amazonaws.com/x.iso?X-Amz-Signature=0a1b2c&v=2 answered HTTP 403',
+      'source https://b.s3.amazonaws.com/x.iso?X-Amz-Signature=[REDACTED]&v=2 answered HTTP 403',
+    ],
+    ['GET /dl/x.iso?sig=abc%2Fdef&sv=2024 failed', 'GET /dl/x.iso?sig=[REDACTED]&sv=2024 failed'],
   ])('redacts %j', (input, expected) => {
     expect(redactString(input)).toBe(expected);
   });
