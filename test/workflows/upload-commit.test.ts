@@ -13,18 +13,27 @@ import { readItemBack } from '../support/library';
 import { waitFor } from '../support/polling';
 import { useUploadFixture } from '../support/upload-fixture';
 
-/** How long the simulator holds the first session state poll after complete. */
+/**
+ * How long the simulator holds the first session state poll after complete: the time budget
+ * case needs room on both sides of its budget (DONE_DELAY_MS / 2 from the start); the others
+ * only act once complete was called, which takes milliseconds, so they hold it for less.
+ */
 const DONE_DELAY_MS = 8000;
+const SHORT_DONE_DELAY_MS = 3000;
 
 describe('uploadLibraryItem after the commit (simulator)', () => {
   const f = useUploadFixture();
   afterEach(() => f.target.sim!.faults.clear());
 
-  const upload = async (label: string, options: Partial<NonNullable<UploadInput['options']>> = {}) => {
+  const upload = async (
+    label: string,
+    options: Partial<NonNullable<UploadInput['options']>> = {},
+    doneDelayMs = SHORT_DONE_DELAY_MS,
+  ) => {
     const file = await writeRandomFile(join(f.dir, `${label}.iso`), 64 * 1024, label);
     const name = `${label}-${randomUUID().slice(0, 6)}`;
     const completes = f.target.sim!.stats.calls('updatesession.complete');
-    f.target.sim!.faults.addLatency({ operation: 'updatesession.get', ms: DONE_DELAY_MS, count: 1 });
+    f.target.sim!.faults.addLatency({ operation: 'updatesession.get', ms: doneDelayMs, count: 1 });
     const handle = await f.start({
       item: { name },
       source: { kind: 'file', path: file.path },
@@ -55,7 +64,11 @@ describe('uploadLibraryItem after the commit (simulator)', () => {
   });
 
   it('completes when its time budget runs out after complete', async () => {
-    const { file, handle, committed } = await upload('budget', { timeBudgetMs: DONE_DELAY_MS / 2 });
+    const { file, handle, committed } = await upload(
+      'budget',
+      { timeBudgetMs: DONE_DELAY_MS / 2 },
+      DONE_DELAY_MS,
+    );
     await committed();
     const result = await handle.result();
     await expectCommitted(result, file, 'budget');
