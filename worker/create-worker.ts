@@ -21,6 +21,7 @@ import { dataConverterOptions } from '../codec/data-converter';
 import { workerDeploymentOptionsFor } from './versioning';
 import { leaseTaskQueueFor } from '../workflows/definitions/task-queues';
 import { shutdownHandOff } from './shutdown-hand-off';
+import { checkWorkflowBundle } from './workflow-bundle';
 
 /** How long after the grace time aborted activities have to report before the worker gives up on them. */
 const SHUTDOWN_FORCE_SLACK_MS = 3000;
@@ -30,7 +31,10 @@ export interface CreateWorkerOptions {
   config: CloConfig;
   /** An existing connection; otherwise one is opened from `config.temporal` and closed by `close()`. */
   connection?: NativeConnection;
-  /** A prebuilt bundle (tests bundle once per run); otherwise workflows/ is bundled at start. */
+  /**
+   * A prebuilt bundle (tests bundle once per run); otherwise workflows/ is bundled at start.
+   * With an encryption key it must be built with --sealed-failures (checkWorkflowBundle).
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** @default config.temporal.taskQueue */
   taskQueue?: string;
@@ -58,6 +62,9 @@ export interface CloWorker {
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker> {
   const { config } = opts;
+  // Bundled at start-up, workflows get the sealed-failure converter from `converter` below;
+  // a prebuilt bundle has its own compiled in, and must match the keys.
+  if (opts.workflowBundle) await checkWorkflowBundle(opts.workflowBundle, config);
   const connection =
     opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const vcenters = new VCenterClients(config, opts.logger ? withActivityContext(opts.logger) : undefined);

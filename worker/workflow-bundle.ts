@@ -5,9 +5,12 @@
  * deployed worker runs the prebuilt bundle; a checkout keeps working without a build.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { ConfigError } from '../temporal.config';
+import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { KEY_SETTINGS } from '../codec/encryption-codec';
+import { SEALED_FAILURES_MARKER, sealedFailureConverterPath } from '../codec/data-converter';
+import { ConfigError, type CloConfig } from '../temporal.config';
 
 /** Environment variable naming a prebuilt bundle; `clo worker --workflow-bundle` overrides it. */
 export const WORKFLOW_BUNDLE_ENV = 'CLO_WORKFLOW_BUNDLE';
@@ -35,16 +38,27 @@ export function resolveWorkflowBundle(
   return __filename.endsWith('.js') && existsSync(compiled) ? compiled : undefined;
 }
 
+/** Options for {@link buildWorkflowBundle}. */
+export interface BuildWorkflowBundleOptions {
+  /**
+   * Bundle the failure converter that seals failure messages and stack traces
+   * (codec/sealed-failure-converter.ts): the bundle for workers with an encryption key.
+   * @default false
+   */
+  sealedFailures?: boolean;
+}
+
 /**
  * Bundles workflows/ as the worker would at start-up, but with a source map that keeps the
  * mappings (stack traces still name our files and lines) and drops the sources' text, which
  * only `showStackTraceSources` would send: the worker parses the map and copies it into the
  * workflow thread, so the text alone costs about 20 MiB of resident memory.
  */
-export async function buildWorkflowBundle(): Promise<string> {
+export async function buildWorkflowBundle(opts: BuildWorkflowBundleOptions = {}): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    ...(opts.sealedFailures ? { failureConverterPath: sealedFailureConverterPath } : {}),
     webpackConfigHook: (config) => ({ ...config, devtool: 'inline-nosources-source-map' }),
     logger: {
       trace: quiet,
@@ -56,4 +70,30 @@ export async function buildWorkflowBundle(): Promise<string> {
     },
   });
   return code;
+}
+
+/**
+ * Throws a ConfigError when a prebuilt bundle does not match the configuration: the failure
+ * converter is compiled into the bundle (the worker's `failureConverterPath` reaches only its
+ * activities), so with an encryption key a bundle without the sealed-failure converter would
+ * write the workflows' failure messages in clear, and without a key one with it would hide
+ * them from everyone reading history without a codec.
+ */
+export async function checkWorkflowBundle(
+  bundle: NonNullable<WorkerOptions['workflowBundle']>,
+  config: Pick<CloConfig, 'temporal'>,
+): Promise<void> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  const sealed = code.includes(SEALED_FAILURES_MARKER);
+  const keyed = Boolean(config.temporal.encryption);
+  if (sealed === keyed) return;
+  const which = 'codePath' in bundle ? bundle.codePath : 'the workflow bundle';
+  throw new ConfigError(
+    keyed
+      ? `${which} was built without the sealed-failure converter, but encryption keys are configured ` +
+          `(${KEY_SETTINGS}), so failure messages would be stored in clear: rebuild it with ` +
+          `\`npm run build:workflows -- --sealed-failures\``
+      : `${which} was built with --sealed-failures, but no encryption key is configured: ` +
+          `configure ${KEY_SETTINGS}, or rebuild it with \`npm run build:workflows\``,
+  );
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTools, freePort, startTemporalDevServer, startVcsim } from '../../client/dev-stack';
 import { createCodecServer } from '../../codec/codec-server';
+import { sealedFailureConverterPath } from '../../codec/data-converter';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import { parseEncryptionKeys } from '../../codec/keys';
 import type { StackInfo } from './stack-info';
@@ -19,14 +20,22 @@ export default async function globalSetup(): Promise<void> {
   const tools = await ensureTools();
   const dir = await mkdtemp(join(tmpdir(), 'clo-stack-'));
   const codec = await startCodecServer();
-  const [temporal, vcsim, vcsimTls, bundle] = await Promise.all([
+  const [temporal, vcsim, vcsimTls, bundle, sealedBundle] = await Promise.all([
     startTemporalDevServer({ bin: tools.temporal, uiPort: codec.uiPort, uiCodecEndpoint: codec.endpoint }),
     startVcsim({ bin: tools.vcsim }),
     startVcsim({ bin: tools.vcsim, tls: true }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+    // Workers with an encryption key refuse a bundle whose failures are not sealed (worker/workflow-bundle.ts).
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      failureConverterPath: sealedFailureConverterPath,
+      logger: quietLogger,
+    }),
   ]);
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, bundle.code);
+  const sealedWorkflowBundlePath = join(dir, 'workflow-bundle-sealed-failures.js');
+  await writeFile(sealedWorkflowBundlePath, sealedBundle.code);
   const info: StackInfo = {
     temporalAddress: temporal.address,
     namespace: temporal.namespace,
@@ -41,6 +50,7 @@ export default async function globalSetup(): Promise<void> {
       certFile: vcsimTls.cert_file ?? '',
     },
     workflowBundlePath,
+    sealedWorkflowBundlePath,
     dir,
   };
   process.env.CLO_TEST_STACK = JSON.stringify(info);

@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../../worker/create-worker';
 import { dataConverterOptions } from '../../codec/data-converter';
 import { CloConfig } from '../../temporal.config';
-import { stackInfo } from './stack-info';
+import { stackInfo, workflowBundleFor } from './stack-info';
 
 // Worker state changes and expected activity failures are noise in test output.
 let runtimeInstalled = false;
@@ -88,7 +88,7 @@ export async function startTestWorker(config: CloConfig): Promise<TestWorker> {
   const worker = await createWorker({
     config,
     connection: nativeConnection,
-    workflowBundle: { codePath: stack.workflowBundlePath },
+    workflowBundle: workflowBundleFor(config),
   });
   const running = worker.worker.run();
   return {

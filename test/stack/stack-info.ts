@@ -15,6 +15,8 @@ export interface StackInfo {
   temporalBin?: string;
   /** Workflow code bundled once per run. */
   workflowBundlePath: string;
+  /** The same with the sealed-failure converter, for workers with an encryption key (workflowBundleFor). */
+  sealedWorkflowBundlePath: string;
   dir: string;
 }
 
@@ -24,4 +26,10 @@ export function stackInfo(): StackInfo {
   if (!raw)
     throw new Error('CLO_TEST_STACK is not set: run this test in the jest `stack` project (npm test)');
   return JSON.parse(raw) as StackInfo;
+}
+
+/** The stack's workflow bundle for a worker with `config`: failures sealed when it has an encryption key. */
+export function workflowBundleFor(config: { temporal: { encryption?: unknown } }): { codePath: string } {
+  const stack = stackInfo();
+  return { codePath: config.temporal.encryption ? stack.sealedWorkflowBundlePath : stack.workflowBundlePath };
 }

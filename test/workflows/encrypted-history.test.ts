@@ -3,7 +3,9 @@
  * history the server keeps (read with the `temporal` CLI, which has no codec, and straight
  * from the dev server's SQLite file) holds no item name, path or vCenter URL; the codec
  * decodes it back to the input. An upload without a key on the same server is the control:
- * its names do show, so the searches can find what they look for. Then the keys rotate.
+ * its names do show, so the searches can find what they look for. Then the keys rotate. A saga
+ * that fails keeps its failure messages and stack traces sealed too, and a worker refuses a
+ * prebuilt bundle whose failure converter does not match its keys.
  *
  * This test runs its own dev server with a database file (the shared one is in memory).
  */
@@ -27,9 +29,19 @@ import { writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, restClient } from '../support/library';
 import { serveFile } from '../support/serve-file';
 import { testConfig } from '../stack/harness';
-import { stackInfo } from '../stack/stack-info';
+import { EXIT } from '../../client/exit-codes';
+import { clo, cloEnv } from '../support/clo';
+import { failureOf } from '../support/failures';
+import { stackInfo, workflowBundleFor } from '../stack/stack-info';
 
 const run = promisify(execFile);
+
+/** A Failure as the CLI prints it. */
+interface StoredFailure {
+  message?: string;
+  stackTrace?: string;
+  encodedAttributes?: { metadata?: Record<string, string> };
+}
 const key = (id: string) => `${id}=${randomBytes(32).toString('base64')}`;
 
 describe('payload encryption', () => {
@@ -74,11 +86,18 @@ describe('payload encryption', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A worker and client on the test's server, with these keys (`CLO_ENCRYPTION_KEYS` syntax) or none. */
-  async function side(keys?: string): Promise<{ config: CloConfig; client: Client; worker: CloWorker }> {
+  /**
+   * A worker and client on the test's server, with these keys (`CLO_ENCRYPTION_KEYS` syntax) or
+   * none, and the test roots or these `readRoots`.
+   */
+  async function side(
+    keys?: string,
+    readRoots?: string[],
+  ): Promise<{ config: CloConfig; client: Client; worker: CloWorker }> {
     const base = testConfig();
     const config: CloConfig = {
       ...base,
+      ...(readRoots ? { worker: { ...base.worker, readRoots } } : {}),
       temporal: TemporalConfig.parse({
         address: temporal.address,
         namespace: temporal.namespace,
@@ -88,7 +107,7 @@ describe('payload encryption', () => {
     };
     const worker = await createWorker({
       config,
-      workflowBundle: { codePath: stackInfo().workflowBundlePath },
+      workflowBundle: workflowBundleFor(config),
     });
     const running = worker.worker.run();
     const connection = await Connection.connect({ address: temporal.address });
@@ -102,8 +121,8 @@ describe('payload encryption', () => {
     return { config, client, worker };
   }
 
-  /** Uploads a file named after `name` from its own directory, from disk or (`url`) pulled by vcsim over HTTP. */
-  async function upload(s: Awaited<ReturnType<typeof side>>, name: string, from: 'file' | 'url' = 'file') {
+  /** Starts an upload of a file named after `name` from its own directory, from disk or (`url`) pulled by vcsim over HTTP. */
+  async function start(s: Awaited<ReturnType<typeof side>>, name: string, from: 'file' | 'url' = 'file') {
     // Each upload's own directory, so the path searched for is this upload's alone.
     await mkdir(join(dir, `${name}-dir`));
     const file = await writeRandomFile(join(dir, `${name}-dir`, `${name}.iso`), 32 * 1024, name);
@@ -120,8 +139,13 @@ describe('payload encryption', () => {
       taskQueue: s.config.temporal.taskQueue,
       config: s.config,
     });
-    const result = await handle.result();
-    return { handle, result, path: file.path, url: `${httpUrl}/${name}-dir/${name}.iso` };
+    return { handle, path: file.path, url: `${httpUrl}/${name}-dir/${name}.iso` };
+  }
+
+  /** {@link start}, and its result. */
+  async function upload(s: Awaited<ReturnType<typeof side>>, name: string, from: 'file' | 'url' = 'file') {
+    const started = await start(s, name, from);
+    return { ...started, result: await started.handle.result() };
   }
 
   /**
@@ -181,6 +205,18 @@ describe('payload encryption', () => {
       metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
       data: Buffer.from(p.data, 'base64'),
     };
+  }
+
+  /** Every failure a CLI history holds (the saga's, its causes, each failed activity's), as stored. */
+  function storedFailures(cliJson: string): StoredFailure[] {
+    const found: StoredFailure[] = [];
+    const visit = (node: unknown, key?: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if (key === 'failure' || key === 'cause' || key === 'lastFailure') found.push(node);
+      for (const [k, v] of Object.entries(node)) visit(v, k);
+    };
+    visit(JSON.parse(cliJson));
+    return found;
   }
 
   let sealed: Awaited<ReturnType<typeof upload>>;
@@ -250,5 +286,89 @@ describe('payload encryption', () => {
         `encrypted with key "k1-${tag}", which is not configured .*CLO_ENCRYPTION_KEY_FILE or CLO_ENCRYPTION_KEYS`,
       ),
     );
+  });
+
+  it('keeps failure messages and stack traces out of the server; the codec and clo read them back', async () => {
+    // Workers that read only `roots`: an upload of a file beside it fails with PathNotAllowed,
+    // whose message names the file (and so the item: each file is named after its item).
+    const roots = join(dir, `roots-${tag}`);
+    await mkdir(roots);
+    const encrypted = await side(k1, [roots]);
+    const plain = await side(undefined, [roots]);
+    const secretName = `secret-failure-${tag}`;
+    const sealedFail = await start(encrypted, secretName);
+    const controlFail = await start(plain, `plain-failure-${tag}`);
+    const sealedErr: unknown = await sealedFail.handle.result().catch((e: unknown) => e);
+    const controlErr: unknown = await controlFail.handle.result().catch((e: unknown) => e);
+    const notAllowed = (path: string) => ({
+      type: 'PathNotAllowed',
+      message: expect.stringContaining(`source.path ${path} is not allowed`) as string,
+    });
+    // The client with the codec reads the whole failure, like one without encryption.
+    expect(failureOf(sealedErr)).toMatchObject(notAllowed(sealedFail.path));
+    expect(failureOf(controlErr)).toMatchObject(notAllowed(controlFail.path));
+
+    // So does clo, with the key in its environment.
+    const cloName = `secret-clo-${tag}`;
+    const cloFile = await writeRandomFile(join(dir, `${cloName}.iso`), 1024, cloName);
+    const cloRun = await clo(
+      [
+        'upload',
+        cloFile.path,
+        '--library',
+        `id:${libraryId}`,
+        '--item',
+        cloName,
+        '--vcenter',
+        'vcsim',
+        '--wait',
+      ],
+      {
+        ...(await cloEnv(
+          { ...encrypted.config, temporal: { ...encrypted.config.temporal, encryption: undefined } },
+          dir,
+        )),
+        CLO_ENCRYPTION_KEYS: k1,
+      },
+    );
+    expect(cloRun.stderr).toContain(
+      `clo: the workflow failed: PathNotAllowed: source.path ${cloFile.path} is not allowed`,
+    );
+    expect(cloRun.code).toBe(EXIT.FAILURE);
+
+    // Stored without the codec, the control's failures carry the path and stack traces in clear ...
+    const controlFailures = storedFailures(await cliHistory(controlFail.handle.workflowId));
+    expect(controlFailures.some((f) => f.message?.includes(controlFail.path))).toBe(true);
+    expect(controlFailures.some((f) => f.stackTrace)).toBe(true);
+    // ... the encrypted saga's say only "Encoded failure", with their text in a sealed payload,
+    const sealedCli = await cliHistory(sealedFail.handle.workflowId);
+    const sealedFailures = storedFailures(sealedCli);
+    expect(sealedFailures.length).toBeGreaterThan(0);
+    for (const f of sealedFailures) {
+      expect(f).toMatchObject({ message: 'Encoded failure' });
+      expect(f.stackTrace ?? '').toBe('');
+      expect(f.encodedAttributes?.metadata?.encoding).toBe('YmluYXJ5L2VuY3J5cHRlZA=='); // "binary/encrypted"
+    }
+    // ... and neither history nor database file holds the encrypted sagas' names or paths.
+    const db = (await databaseBytes()).toString('latin1');
+    expect(db).toContain(controlFail.path);
+    for (const text of [readable(sealedCli), db]) {
+      expect(text).not.toContain(secretName);
+      expect(text).not.toContain(cloName);
+    }
+  });
+
+  it('refuses a prebuilt workflow bundle whose failure converter does not match the keys', async () => {
+    const base = testConfig();
+    const keyed = { ...base, temporal: TemporalConfig.parse({ ...base.temporal, encryption: { keys: k1 } }) };
+    const stack = stackInfo();
+    await expect(
+      createWorker({ config: keyed, workflowBundle: { codePath: stack.workflowBundlePath } }),
+    ).rejects.toThrow(
+      /built without the sealed-failure converter, but encryption keys are configured .*`npm run build:workflows -- --sealed-failures`/,
+    );
+    await expect(
+      createWorker({ config: base, workflowBundle: { codePath: stack.sealedWorkflowBundlePath } }),
+    ).rejects.toThrow(/built with --sealed-failures, but no encryption key is configured/);
   });
 });
