@@ -66,7 +66,6 @@ export function syncSourceProblem(source: SyncSource): string | undefined {
   );
 }
 
-
 /** One item of an index document. */
 export const SyncIndexEntry = z.object({
   /** Item name in the target library. */
