@@ -14,27 +14,10 @@ import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from '../workflows/de
 import { syncProgressQuery, type SyncProgress } from '../workflows/definitions/sync';
 import { progressQuery, UploadProgress, type FileProgress } from '../workflows/definitions/upload';
 import { InvalidInputError, NotFoundError } from './errors';
+import { STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState } from './workflow-kinds';
 
-/** Workflow types by the kind `clo list --type` names. */
-export const WORKFLOW_TYPES = {
-  upload: 'uploadLibraryItem',
-  download: 'downloadLibraryItem',
-  sync: 'syncLibrary',
-  reap: 'reapOrphanSessions',
-} as const;
-export type WorkflowKind = keyof typeof WORKFLOW_TYPES;
-
-/** `--state` values and the visibility ExecutionStatus each stands for. */
-export const STATES = {
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  canceled: 'Canceled',
-  terminated: 'Terminated',
-  'timed-out': 'TimedOut',
-  'continued-as-new': 'ContinuedAsNew',
-} as const;
-export type WorkflowState = keyof typeof STATES;
+// Defined apart so that `clo list --help` shows them without loading the Temporal client.
+export { STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState };
 
 /** One file of a transfer, with the bytes its running activity last reported. */
 export interface FileStatus extends FileProgress {

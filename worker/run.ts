@@ -56,7 +56,7 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
     logger: logger.child({ component: 'temporal-sdk' }),
     ...(opts.metricsAddress ? { metricsAddress: opts.metricsAddress } : {}),
   });
-  const bundle = resolveWorkflowBundle(opts.workflowBundle);
+  const bundle = resolveWorkflowBundle(opts.workflowBundle, process.env, Boolean(config.temporal.encryption));
   const { worker, hostTaskQueue, close } = await createWorker({
     config,
     logger,

@@ -16,14 +16,27 @@ import { ConfigError, type CloConfig } from '../temporal.config';
 export const WORKFLOW_BUNDLE_ENV = 'CLO_WORKFLOW_BUNDLE';
 
 /**
+ * The file name of the bundle `npm run build` writes into dist/ for workers without an
+ * encryption key (`sealedFailures` false) and for those with one: both are built, so a
+ * worker from dist/ runs the one its keys need (checkWorkflowBundle) whatever its config.
+ */
+export function distWorkflowBundleName(sealedFailures: boolean): string {
+  return sealedFailures ? 'workflow-bundle-sealed-failures.js' : 'workflow-bundle.js';
+}
+
+/**
  * The prebuilt bundle to run, if any: `explicit` (--workflow-bundle), else $CLO_WORKFLOW_BUNDLE,
- * else dist/workflow-bundle.js when this code itself runs compiled from dist/ (from the
- * TypeScript sources, a bundle built earlier could be stale, so workflows/ is bundled afresh).
+ * else, when this code itself runs compiled from dist/, the dist/ bundle matching
+ * `sealedFailures` (whether an encryption key is configured). From the TypeScript sources a
+ * bundle built earlier could be stale, and without the matching dist/ bundle the worker would
+ * refuse the other one, so in both cases workflows/ is bundled afresh. bin/clo runs dist/ only
+ * while no source is newer than its build, bundles included (bin/dist-state.js).
  * Throws when a named bundle does not exist.
  */
 export function resolveWorkflowBundle(
   explicit?: string,
   env: NodeJS.ProcessEnv = process.env,
+  sealedFailures = false,
 ): string | undefined {
   const named = explicit ?? env[WORKFLOW_BUNDLE_ENV];
   if (named) {
@@ -34,8 +47,13 @@ export function resolveWorkflowBundle(
     }
     return path;
   }
-  const compiled = join(__dirname, '..', 'workflow-bundle.js');
-  return __filename.endsWith('.js') && existsSync(compiled) ? compiled : undefined;
+  return __filename.endsWith('.js') ? distWorkflowBundle(join(__dirname, '..'), sealedFailures) : undefined;
+}
+
+/** The bundle in `distDir` for workers with (`sealedFailures`) or without a key, if it was built. */
+export function distWorkflowBundle(distDir: string, sealedFailures: boolean): string | undefined {
+  const path = join(distDir, distWorkflowBundleName(sealedFailures));
+  return existsSync(path) ? path : undefined;
 }
 
 /** Options for {@link buildWorkflowBundle}. */

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { connectClient } from '../connection';
-import { cancelWorkflow } from '../executions';
 
 /** `clo cancel <workflow-id>`: asks a running saga to cancel; it compensates (cancels its session) and ends. */
 export function registerCancel(program: Command): void {
@@ -11,6 +8,10 @@ export function registerCancel(program: Command): void {
     .option('--wait', 'wait until it has compensated and closed')
     .option('--json', 'print machine-readable JSON')
     .action(async (workflowId: string, opts: { wait?: boolean; json?: boolean }) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { cancelWorkflow } = await import('../executions');
       const config = loadConfig();
       const { client, close } = await connectClient(config);
       try {

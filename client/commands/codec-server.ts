@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import { createCodecServer, DEFAULT_CORS_ORIGINS } from '../../codec/codec-server';
-import { payloadCodecsFor } from '../../codec/data-converter';
-import { KEY_SETTINGS } from '../../codec/encryption-codec';
-import { ConfigError, loadConfig } from '../../temporal.config';
 import { InvalidInputError } from '../errors';
+
+/** codec/codec-server.ts DEFAULT_CORS_ORIGINS, for the help text (a unit test keeps the two equal). */
+export const HELP_CORS_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 
 interface CodecServerFlags {
   port: string;
@@ -45,7 +44,7 @@ export function registerCodecServer(program: Command): void {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option(
       '--cors-origin <origin...>',
-      `Web UI origins allowed to call it (default: ${DEFAULT_CORS_ORIGINS.join(' ')}, the dev server's UI)`,
+      `Web UI origins allowed to call it (default: ${HELP_CORS_ORIGINS.join(' ')}, the dev server's UI)`,
     )
     .option(
       '--auth-token-file <path>',
@@ -63,6 +62,11 @@ export function registerCodecServer(program: Command): void {
           );
         }
       }
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { createCodecServer, DEFAULT_CORS_ORIGINS } = await import('../../codec/codec-server');
+      const { payloadCodecsFor } = await import('../../codec/data-converter');
+      const { KEY_SETTINGS } = await import('../../codec/encryption-codec');
+      const { ConfigError, loadConfig } = await import('../../temporal.config');
       const config = loadConfig();
       const [codec] = payloadCodecsFor(config);
       if (!codec || !config.temporal.encryption) {

@@ -2,15 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ContentLibraryClient } from '../../activities/content-library';
-import { loadConfig } from '../../temporal.config';
 import { formatBytes } from '../../workflows/lib/format';
-import { connectClient } from '../connection';
-import { makeOva, makeOvfPackage, writeRandomFile } from '../demo/sample-content';
-import { startDownload } from '../download';
-import { createSyncSchedule } from '../schedules';
-import { startSync } from '../sync';
-import { startUpload } from '../upload';
 import { addStackOptions, bringUp, startWorkerOn, untilSignal, type DevOptions } from './dev';
 
 /**
@@ -28,6 +20,15 @@ export function registerDemo(program: Command): void {
     )
     .option('--keep', 'keep the stack and worker running afterwards (Ctrl-C stops)')
     .action(async (opts: DevOptions & { keep?: boolean }) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { ContentLibraryClient } = await import('../../activities/content-library');
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { makeOva, makeOvfPackage, writeRandomFile } = await import('../demo/sample-content');
+      const { startDownload } = await import('../download');
+      const { createSyncSchedule } = await import('../schedules');
+      const { startSync } = await import('../sync');
+      const { startUpload } = await import('../upload');
       const stack = await bringUp(opts);
       const stopWorker = await startWorkerOn(stack);
       const ui = `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}`;

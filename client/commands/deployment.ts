@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { BuildId, DeploymentName, deploymentNameFor, loadConfig } from '../../temporal.config';
-import { connectClient } from '../connection';
-import {
-  describeDeployment,
-  listDeployments,
-  setCurrentVersion,
-  type DeploymentDescription,
-} from '../deployments';
+import type { Client } from '@temporalio/client';
+import type { BuildId } from '../../temporal.config';
+import type { DeploymentDescription } from '../deployments';
 import { InvalidInputError } from '../errors';
 import { table, when } from '../table';
 
@@ -43,16 +38,20 @@ function checked(flag: string, value: string, schema: typeof BuildId): string {
   return parsed.data;
 }
 
+// What the actions need is loaded when one runs, not at the top, so `clo --help` loads
+// neither zod nor the Temporal client (bench/startup.ts).
+
 /** The deployment a command is about: --deployment-name, else the worker's default. */
-function deploymentName(flag: string | undefined): string {
+async function deploymentName(flag: string | undefined): Promise<string> {
+  const { DeploymentName, deploymentNameFor, loadConfig } = await import('../../temporal.config');
   return flag !== undefined
     ? checked('--deployment-name', flag, DeploymentName)
     : deploymentNameFor(loadConfig());
 }
 
-async function withClient<T>(
-  fn: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>,
-) {
+async function withClient<T>(fn: (client: Client) => Promise<T>) {
+  const { loadConfig } = await import('../../temporal.config');
+  const { connectClient } = await import('../connection');
   const { client, close } = await connectClient(loadConfig());
   try {
     return await fn(client);
@@ -75,7 +74,8 @@ export function registerDeployment(program: Command): void {
     .option('--deployment-name <name>', DEPLOYMENT_NAME_HELP)
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { deploymentName?: string; json?: boolean }) => {
-      const name = deploymentName(opts.deploymentName);
+      const name = await deploymentName(opts.deploymentName);
+      const { describeDeployment } = await import('../deployments');
       const d = await withClient((client) => describeDeployment(client, name));
       console.log(opts.json ? JSON.stringify(d) : formatDeployment(d));
     });
@@ -99,8 +99,10 @@ export function registerDeployment(program: Command): void {
         ignoreMissingTaskQueues?: boolean;
         json?: boolean;
       }) => {
+        const { BuildId } = await import('../../temporal.config');
         const buildId = checked('--build-id', opts.buildId, BuildId);
-        const name = deploymentName(opts.deploymentName);
+        const name = await deploymentName(opts.deploymentName);
+        const { setCurrentVersion } = await import('../deployments');
         const result = await withClient((client) =>
           setCurrentVersion(client, name, buildId, {
             ignoreMissingTaskQueues: opts.ignoreMissingTaskQueues ?? false,
@@ -120,6 +122,7 @@ export function registerDeployment(program: Command): void {
     .description("the namespace's Worker Deployments with their current and latest build")
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { listDeployments } = await import('../deployments');
       const all = await withClient((client) => listDeployments(client));
       console.log(
         opts.json

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { createLogger } from '../../activities/logger';
-import { createWorker } from '../../worker/create-worker';
-import { installRuntime } from '../../worker/runtime';
-import { startDevStack, type DevStack } from '../dev-stack';
+import type { DevStack } from '../dev-stack';
 
 /** Options shared by `clo dev` and `clo demo`. */
 interface DevOptions {
@@ -23,6 +19,8 @@ function addStackOptions(command: Command): Command {
 }
 
 async function bringUp(opts: DevOptions): Promise<DevStack> {
+  // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+  const { startDevStack } = await import('../dev-stack');
   const stack = await startDevStack({
     dataDir: opts.dataDir,
     temporalPort: Number(opts.port),
@@ -74,6 +72,10 @@ export function registerDev(program: Command): void {
 
 /** Starts an in-process worker against the stack; returns how to stop it gracefully. */
 export async function startWorkerOn(stack: DevStack): Promise<() => Promise<void>> {
+  const { loadConfig } = await import('../../temporal.config');
+  const { createLogger } = await import('../../activities/logger');
+  const { createWorker } = await import('../../worker/create-worker');
+  const { installRuntime } = await import('../../worker/runtime');
   process.env.CLO_CONFIG_FILE = stack.configFile;
   const config = loadConfig();
   // The in-process worker logs warnings and errors only, so the stack's addresses stay readable.

@@ -1,10 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
 import type { DownloadInput } from '../../workflows/definitions/download';
-import { connectClient } from '../connection';
-import { startDownload } from '../download';
-import { followProgress } from '../progress';
 import { ref } from './upload';
 
 interface DownloadOptions {
@@ -49,6 +45,11 @@ export function registerDownload(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: DownloadOptions) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { startDownload } = await import('../download');
+      const { followProgress } = await import('../progress');
       const config = loadConfig();
       const files = opts.files
         ?.split(',')

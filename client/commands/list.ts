@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { connectClient } from '../connection';
 import { InvalidInputError } from '../errors';
-import { listWorkflows, STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState } from '../executions';
+import { STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState } from '../workflow-kinds';
 import { table, when } from '../table';
 
 interface ListOptions {
@@ -42,6 +40,10 @@ export function registerList(program: Command): void {
         ...(item ? { itemId: item } : {}),
         ...(opts.vcenter ? { vcenter: opts.vcenter } : {}),
       };
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { listWorkflows } = await import('../executions');
       const config = loadConfig();
       const { client, close } = await connectClient(config);
       try {

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { formatMs, type ReapResult } from '../../workflows/definitions/reap';
-import { connectClient } from '../connection';
-import { reapResult, startReap } from '../reap';
-import { parseDuration } from '../schedules';
+import type { ReapResult } from '../../workflows/definitions/reap';
 import { table } from '../table';
 
 interface ReapOptions {
@@ -15,7 +11,9 @@ interface ReapOptions {
 }
 
 /** The reaper's result as text: a summary line, then one row per session. */
-export function formatReapResult(r: ReapResult): string {
+export async function formatReapResult(r: ReapResult): Promise<string> {
+  // Loaded here, not at the top, so `clo --help` does not load zod (bench/startup.ts).
+  const { formatMs } = await import('../../workflows/definitions/reap');
   const summary =
     `${r.dryRun ? 'dry run: ' : ''}${r.counts.found} session${r.counts.found === 1 ? '' : 's'} on ${r.vcenter}, ` +
     `${r.counts.orphaned} orphaned, ${r.counts.reaped} reaped${r.counts.failed ? `, ${r.counts.failed} FAILED` : ''} ` +
@@ -52,6 +50,11 @@ export function registerReap(program: Command): void {
     .option('--dry-run', 'report what would be reaped; change nothing')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: ReapOptions) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { reapResult, startReap } = await import('../reap');
+      const { parseDuration } = await import('../schedules');
       const input = {
         vcenter: opts.vcenter,
         graceMs: parseDuration(opts.grace, '--grace'),
@@ -64,7 +67,7 @@ export function registerReap(program: Command): void {
         const result = await reapResult(
           await startReap(client, input, { taskQueue: config.temporal.taskQueue }),
         );
-        console.log(opts.json ? JSON.stringify(result) : formatReapResult(result));
+        console.log(opts.json ? JSON.stringify(result) : await formatReapResult(result));
         if (result.counts.failed)
           throw new Error(
             `${result.counts.failed} orphaned session(s) could not be reaped; see the reasons above`,

@@ -1,20 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { connectClient } from '../connection';
 import { InvalidInputError } from '../errors';
-import {
-  createReaperSchedule,
-  createSyncSchedule,
-  deleteSchedule,
-  describeSchedule,
-  listSchedules,
-  parseDuration,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-  type ScheduleDetails,
-  type ScheduleTiming,
-} from '../schedules';
+import type { ScheduleDetails, ScheduleTiming } from '../schedules';
 import { syncInputFromArgs } from './sync';
 import { table, when } from '../table';
 import type { Client } from '@temporalio/client';
@@ -53,8 +39,13 @@ function formatDetails(d: ScheduleDetails): string {
   return lines.join('\n');
 }
 
+// ../schedules, the config and the client are loaded when an action runs, not at the top,
+// so `clo --help` loads none of them (bench/startup.ts).
+
 /** Runs `fn` with a client for the configured cluster. */
 async function withClient<T>(fn: (client: Client, config: CloConfig) => Promise<T>): Promise<T> {
+  const { loadConfig } = await import('../../temporal.config');
+  const { connectClient } = await import('../connection');
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
@@ -93,6 +84,7 @@ export function registerSchedule(program: Command): void {
         syncArgs: string[],
         opts: TimingOptions & { paused?: boolean; note?: string; json?: boolean },
       ) => {
+        const { createSyncSchedule, describeSchedule } = await import('../schedules');
         const when_ = timing(opts);
         // Read with clo sync's own option definitions, so the schedule starts what `clo sync` would.
         const input = syncInputFromArgs(syncArgs);
@@ -138,6 +130,7 @@ export function registerSchedule(program: Command): void {
           json?: boolean;
         },
       ) => {
+        const { createReaperSchedule, describeSchedule, parseDuration } = await import('../schedules');
         const input = {
           vcenter: opts.vcenter,
           graceMs: parseDuration(opts.grace, '--grace'),
@@ -165,6 +158,7 @@ export function registerSchedule(program: Command): void {
     .description("clo's schedules: name, what they run, when, paused, next and last run")
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { listSchedules } = await import('../schedules');
       await withClient(async (client) => {
         const all = await listSchedules(client);
         print(
@@ -192,6 +186,7 @@ export function registerSchedule(program: Command): void {
     .description('one schedule: timing, input, policies, next runs, recent runs and their status')
     .option('--json', 'print machine-readable JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
+      const { describeSchedule } = await import('../schedules');
       await withClient(async (client) => {
         const d = await describeSchedule(client, name);
         print(opts.json, d, formatDetails(d));
@@ -205,6 +200,8 @@ export function registerSchedule(program: Command): void {
       .option('--json', 'print machine-readable JSON');
     if (verb === 'pause' || verb === 'unpause') cmd.option('--note <text>', 'why (shown with the schedule)');
     cmd.action(async (name: string, opts: { json?: boolean; note?: string }) => {
+      const { deleteSchedule, pauseSchedule, triggerSchedule, unpauseSchedule } =
+        await import('../schedules');
       await withClient(async (client) => {
         if (verb === 'pause') await pauseSchedule(client, name, opts.note);
         else if (verb === 'unpause') await unpauseSchedule(client, name, opts.note);

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import { connectClient } from '../connection';
-import { getProgress, type WorkflowProgress } from '../executions';
-import { followProgress } from '../progress';
+import type { WorkflowProgress } from '../executions';
 import { bar, formatBytes, rate, seconds, table, when } from '../table';
 
 /** A workflow's progress as text: status and phase, session, a bar per file, throughput and ETA. */
@@ -59,6 +56,11 @@ export function registerStatus(program: Command): void {
     .option('--watch', 'follow with live progress bars until the workflow ends')
     .option('--json', 'print the progress object once, as JSON')
     .action(async (workflowId: string, opts: { watch?: boolean; json?: boolean }) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { getProgress } = await import('../executions');
+      const { followProgress } = await import('../progress');
       const config = loadConfig();
       const { client, close } = await connectClient(config);
       try {

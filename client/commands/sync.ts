@@ -9,16 +9,17 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../../temporal.config';
-import {
-  syncProgressQuery,
-  type SyncInput,
-  type SyncResult,
-  type SyncSource,
-} from '../../workflows/definitions/sync';
-import { connectClient } from '../connection';
+import type { SyncInput, SyncResult, SyncSource } from '../../workflows/definitions/sync';
 import { InvalidInputError } from '../errors';
-import { prepareSyncInput, startSync } from '../sync';
+import type * as SyncClient from '../sync';
+
+// ../sync (zod, the workflow definitions), the config and the Temporal client are loaded when
+// they are used, not at the top, so `clo --help` loads none of them (bench/startup.ts).
+// syncInputFromArgs is synchronous (schedules and tests call it so), hence a require there.
+function syncClient(): typeof SyncClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../sync') as typeof SyncClient;
+}
 
 /** What commander hands the action: the raw option values. */
 export interface SyncCommandOptions {
@@ -130,13 +131,17 @@ export function syncInputFromArgs(argv: string[]): SyncInput {
       throw new InvalidInputError(`sync arguments: ${err.message.replace(/^error: /, '')}`);
     throw err;
   }
-  return prepareSyncInput(syncInputFromOptions(command.opts<SyncCommandOptions>()));
+  return syncClient().prepareSyncInput(syncInputFromOptions(command.opts<SyncCommandOptions>()));
 }
 
 /** Polls the sync's progress and prints a line whenever the counts change (terminal only). */
-async function follow(handle: Awaited<ReturnType<typeof startSync>>, quiet: boolean): Promise<SyncResult> {
+async function follow(
+  handle: Awaited<ReturnType<typeof SyncClient.startSync>>,
+  quiet: boolean,
+): Promise<SyncResult> {
   const result = handle.result();
   if (quiet || !process.stderr.isTTY) return await result;
+  const { syncProgressQuery } = await import('../../workflows/definitions/sync');
   let done = false;
   result.then(
     () => (done = true),
@@ -167,6 +172,9 @@ export function registerSync(program: Command): void {
     .option('--wait', 'follow the sync and print its result')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: SyncCommandOptions) => {
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { prepareSyncInput, startSync } = await import('../sync');
       const config = loadConfig();
       const input = syncInputFromOptions(opts);
       // Checked before connecting (startSync checks again): a URL with credentials or plain http

@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { planSource } from '../../activities/sources';
-import { loadConfig } from '../../temporal.config';
 import type { UploadInput, UploadSource } from '../../workflows/definitions/upload';
 import { formatBytes } from '../../workflows/lib/format';
-import { connectClient } from '../connection';
-import { InvalidInputError, prepareUploadInput, startUpload } from '../upload';
-import { followProgress } from '../progress';
+import { InvalidInputError } from '../errors';
 
 interface UploadOptions {
   library: string;
@@ -66,6 +62,12 @@ export function registerUpload(program: Command): void {
     )
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { planSource } = await import('../../activities/sources');
+      const { loadConfig } = await import('../../temporal.config');
+      const { connectClient } = await import('../connection');
+      const { prepareUploadInput, startUpload } = await import('../upload');
+      const { followProgress } = await import('../progress');
       const config = loadConfig();
       const source = sourceFromArgument(arg, { allowPlainHttp: Boolean(opts.allowPlainHttp) });
       const itemRef = ref(opts.item);

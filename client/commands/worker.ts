@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { BuildId, DeploymentName } from '../../temporal.config';
-import { runWorker } from '../../worker/run';
+import type * as Config from '../../temporal.config';
 import { InvalidInputError } from '../errors';
 
 interface WorkerFlags {
@@ -13,10 +12,14 @@ interface WorkerFlags {
 
 /** Checks the flags that need more than commander does; an InvalidInputError names the flag. */
 export function checkWorkerFlags(opts: WorkerFlags): void {
+  // Required here, not imported at the top, so `clo --help` does not load zod (bench/startup.ts);
+  // synchronous because its callers are.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { BuildId, DeploymentName } = require('../../temporal.config') as typeof Config;
   if (opts.metrics !== undefined && !/^[^\s:]+:\d+$/.test(opts.metrics)) {
     throw new InvalidInputError(`--metrics: expected host:port, e.g. 127.0.0.1:9464 (got "${opts.metrics}")`);
   }
-  const bad = (flag: string, value: string, schema: typeof BuildId) => {
+  const bad = (flag: string, value: string, schema: typeof Config.BuildId) => {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       throw new InvalidInputError(`${flag}: ${parsed.error.issues[0]?.message} (got "${value}")`);
@@ -50,6 +53,8 @@ export function registerWorker(program: Command): void {
     )
     .action(async (opts: WorkerFlags) => {
       checkWorkerFlags(opts);
+      // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
+      const { runWorker } = await import('../../worker/run');
       await runWorker({
         ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
         ...(opts.metrics ? { metricsAddress: opts.metrics } : {}),

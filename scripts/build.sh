@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm run build`: compiles the sources into dist/ and bundles the workflows twice (without and
+# with --sealed-failures, so `clo worker` from dist/ has the bundle its keys need), then writes
+# dist/.build-stamp with the time the build started. bin/clo runs dist/ only while no source
+# is newer than that stamp (bin/dist-state.js); an interrupted or failed build leaves no stamp.
+# One build at a time: the scripts that install the checkout call this when dist/ is stale.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+mkdir -p dist
+exec 9>dist/.build-lock
+flock 9
+# Another build may have finished while this one waited for the lock.
+if [ "${1:-}" = "--if-stale" ] && node bin/dist-state.js 2>/dev/null; then exit 0; fi
+started=$(node -p 'Date.now()')
+rm -f dist/.build-stamp
+npx tsc -p tsconfig.build.json
+npx tsx scripts/build-workflow-bundle.ts --both
+echo "{\"startedMs\":$started}" > dist/.build-stamp
