@@ -4,7 +4,6 @@
  * (the stack only with --debug) and a meaningful exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../temporal.config';
 import { registerDemo } from './commands/demo';
 import { registerDeployment } from './commands/deployment';
 import { registerDev } from './commands/dev';
@@ -54,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
     }
     const debug = program.opts<{ debug?: boolean }>().debug;
-    if (err instanceof ConfigError || (err instanceof Error && err.name === 'InvalidInputError')) {
+    // By name: importing ConfigError would load temporal.config and zod for every command, --help included.
+    if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'InvalidInputError')) {
       console.error(`clo: ${err.message}`);
       return EXIT.BAD_INPUT;
     }
