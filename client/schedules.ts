@@ -21,7 +21,7 @@ import type { ReapInput } from '../workflows/definitions/reap';
 import { syncWorkflowId, type SyncInput } from '../workflows/definitions/sync';
 import { InvalidInputError, NotFoundError } from './errors';
 import { prepareReapInput } from './reap';
-import { describeSyncSource, prepareSyncInput } from './sync';
+import { describeSyncSource, prepareSyncInput, withHashedNames } from './sync';
 
 /** What a schedule runs, by the name `clo schedule list` shows. */
 export const SCHEDULE_WORKFLOWS = { sync: 'syncLibrary', reaper: 'reapOrphanSessions' } as const;
@@ -126,7 +126,7 @@ export async function createSyncSchedule(
   client: Client,
   opts: CreateSyncScheduleOptions,
 ): Promise<ScheduleHandle> {
-  const input = prepareSyncInput(opts.input, opts.config);
+  const input = withHashedNames(client, prepareSyncInput(opts.input, opts.config));
   const library = 'id' in input.library ? input.library.id : input.library.name;
   return await create(
     client,
@@ -137,7 +137,7 @@ export async function createSyncSchedule(
       type: 'startWorkflow',
       workflowType: SCHEDULE_WORKFLOWS.sync,
       // `clo sync`'s id for this library; the server appends the scheduled time for each run.
-      workflowId: syncWorkflowId(input),
+      workflowId: syncWorkflowId(input, input.options.hashNames),
       taskQueue: opts.taskQueue,
       args: [input],
       staticSummary: `scheduled sync ${describeSyncSource(input.source)} → ${library} on ${input.vcenter}${input.prune ? ' (prune)' : ''}`,

@@ -1,9 +1,9 @@
 /**
- * The typed API to start library syncs. The workflow id is `sync/<vcenter>/<library>`,
- * so there is one sync per target library at a time: a second start of the same request
- * while one runs attaches to it, and a start with another source, `prune` or `checksum`
- * is refused with a RequestConflictError naming the running one, or queued behind it
- * when asked (see ./start-or-attach).
+ * The typed API to start library syncs. The workflow id is `sync/<vcenter>/<library>` (a
+ * library name hashed when payloads are encrypted), so there is one sync per target library
+ * at a time: a second start of the same request while one runs attaches to it, and a start
+ * with another source, `prune` or `checksum` is refused with a RequestConflictError naming
+ * the running one, or queued behind it when asked (see ./start-or-attach).
  */
 import { posix } from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -26,6 +26,7 @@ import {
   type RequestMemo,
   type RunningRequest,
 } from './start-or-attach';
+import { hidesNames } from './upload';
 
 /** Validates `input` (the workflow's own schema) and fills the timeouts from the worker-side config. */
 export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSyncInput {
@@ -42,6 +43,14 @@ export function prepareSyncInput(input: SyncInput, config?: CloConfig): ParsedSy
     options.heartbeatTimeoutMs ??= config.timeouts.heartbeatTimeoutMs;
   }
   return { ...parsed.data, options };
+}
+
+/**
+ * `input` with `options.hashNames` set when `client` seals payloads (codec/): the sync's id and its
+ * child uploads' ids then carry no library or item names, as upload and download ids do not.
+ */
+export function withHashedNames(client: Client, input: ParsedSyncInput): ParsedSyncInput {
+  return hidesNames(client) ? { ...input, options: { ...input.options, hashNames: true } } : input;
 }
 
 /** How a source reads in a summary line (an index URL without user info, query or fragment). */
@@ -96,14 +105,14 @@ export async function startSync(
   input: SyncInput,
   opts: StartSyncOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof syncLibrary>> {
-  const prepared = prepareSyncInput(input, opts.config);
+  const prepared = withHashedNames(client, prepareSyncInput(input, opts.config));
   const library = 'id' in prepared.library ? prepared.library.id : prepared.library.name;
   return await startOrAttach<typeof syncLibrary>(
     client,
     'syncLibrary',
     {
       taskQueue: opts.taskQueue,
-      workflowId: syncWorkflowId(prepared),
+      workflowId: syncWorkflowId(prepared, prepared.options.hashNames),
       args: [prepared],
       staticSummary:
         opts.summary ??

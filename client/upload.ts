@@ -5,7 +5,6 @@
  * `replace`) is refused with a RequestConflictError naming the running one, or queued
  * behind it when asked (see ./start-or-attach).
  */
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
@@ -16,6 +15,7 @@ import {
   type ParsedUploadInput,
   type UploadResult,
 } from '../workflows/definitions/upload';
+import { hashedNameKey } from '../workflows/lib/sha256';
 import type { uploadLibraryItem } from '../workflows/upload-library-item';
 
 import { InvalidInputError, RequestConflictError } from './errors';
@@ -37,9 +37,7 @@ export { InvalidInputError, RequestConflictError };
  */
 export function refKey(ref: { id: string } | { name: string }, hashNames = false): string {
   if ('id' in ref) return ref.id;
-  return hashNames
-    ? `name-sha256:${createHash('sha256').update(ref.name).digest('hex').slice(0, 16)}`
-    : `name:${ref.name}`;
+  return hashNames ? hashedNameKey(ref.name) : `name:${ref.name}`;
 }
 
 /**

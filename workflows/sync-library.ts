@@ -96,7 +96,9 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
   // The client checks this too; this catches callers that bypass it (`temporal workflow start`).
   refuseSourceProblem(syncSourceProblem(input.source), 'syncLibrary');
   const { options, vcenter } = input;
-  const syncId = syncWorkflowId(input);
+  // The client computes the same id (unless started around it); children are scoped to it, so a
+  // scheduled run (whose own id has the time appended) and `clo sync` never upload one item at once.
+  const syncId = syncWorkflowId(input, options.hashNames);
   const planner = proxyActivities<Activities>({
     // Planning may hash multi-gigabyte catalog files; the heartbeat notices a dead worker.
     startToCloseTimeout: '4 hours',
@@ -248,7 +250,7 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
         },
       };
       const result: UploadResult = await executeChild(uploadLibraryItem, {
-        workflowId: syncItemWorkflowId(syncId, entry.name),
+        workflowId: syncItemWorkflowId(syncId, entry.name, options.hashNames),
         args: [upload],
         staticSummary: `${entry.action} ${entry.name} (${syncId})`,
       });

@@ -9,32 +9,34 @@
  *
  * This test runs its own dev server with a database file (the shared one is in memory).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
-import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startTemporalDevServer, type RunningTemporal } from '../../client/dev-stack';
 import { startUpload, type UploadInput } from '../../client/upload';
-import { dataConverterOptions, payloadCodecsFor } from '../../codec/data-converter';
-import { TemporalConfig, type CloConfig } from '../../temporal.config';
+import { payloadCodecsFor } from '../../codec/data-converter';
+import { TemporalConfig } from '../../temporal.config';
 import { progressQuery } from '../../workflows/definitions/transfer';
-import { createWorker, type CloWorker } from '../../worker/create-worker';
+import { createWorker } from '../../worker/create-worker';
 import { writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, restClient } from '../support/library';
 import { serveFile } from '../support/serve-file';
 import { testConfig } from '../stack/harness';
 import { EXIT } from '../../client/exit-codes';
 import { clo, cloEnv } from '../support/clo';
+import {
+  cliHistory as cliHistoryOf,
+  databaseBytes as databaseBytesIn,
+  readable,
+  startSide,
+  type Side,
+} from '../support/encrypted-server';
 import { failureOf } from '../support/failures';
-import { stackInfo, workflowBundleFor } from '../stack/stack-info';
-
-const run = promisify(execFile);
+import { stackInfo } from '../stack/stack-info';
 
 /** A Failure as the CLI prints it. */
 interface StoredFailure {
@@ -90,35 +92,10 @@ describe('payload encryption', () => {
    * A worker and client on the test's server, with these keys (`CLO_ENCRYPTION_KEYS` syntax) or
    * none, and the test roots or these `readRoots`.
    */
-  async function side(
-    keys?: string,
-    readRoots?: string[],
-  ): Promise<{ config: CloConfig; client: Client; worker: CloWorker }> {
-    const base = testConfig();
-    const config: CloConfig = {
-      ...base,
-      ...(readRoots ? { worker: { ...base.worker, readRoots } } : {}),
-      temporal: TemporalConfig.parse({
-        address: temporal.address,
-        namespace: temporal.namespace,
-        taskQueue: base.temporal.taskQueue,
-        ...(keys ? { encryption: { keys } } : {}),
-      }),
-    };
-    const worker = await createWorker({
-      config,
-      workflowBundle: workflowBundleFor(config),
-    });
-    const running = worker.worker.run();
-    const connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection, namespace: temporal.namespace, ...dataConverterOptions(config) });
-    stopAll.push(async () => {
-      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
-      await running;
-      await worker.close();
-      await connection.close();
-    });
-    return { config, client, worker };
+  async function side(keys?: string, readRoots?: string[]): Promise<Side> {
+    const s = await startSide(temporal, keys, readRoots);
+    stopAll.push(s.stop);
+    return s;
   }
 
   /** Starts an upload of a file named after `name` from its own directory, from disk or (`url`) pulled by vcsim over HTTP. */
@@ -148,52 +125,8 @@ describe('payload encryption', () => {
     return { ...started, result: await started.handle.result() };
   }
 
-  /**
-   * What a reader of the CLI's JSON sees without a codec: the JSON, plus every payload's
-   * metadata and data decoded from base64 (the CLI prints them base64-encoded).
-   */
-  function readable(cliJson: string): string {
-    const parts = [cliJson];
-    const visit = (node: unknown): void => {
-      if (typeof node !== 'object' || node === null) return;
-      const { data, metadata } = node as { data?: unknown; metadata?: unknown };
-      if (typeof data === 'string' && typeof metadata === 'object' && metadata !== null) {
-        parts.push(Buffer.from(data, 'base64').toString('latin1'));
-        for (const v of Object.values(metadata))
-          if (typeof v === 'string') parts.push(Buffer.from(v, 'base64').toString());
-      }
-      Object.values(node).forEach(visit);
-    };
-    visit(JSON.parse(cliJson));
-    return parts.join('\n');
-  }
-
-  /** The history as the CLI prints it, without any codec. */
-  async function cliHistory(workflowId: string): Promise<string> {
-    const { stdout } = await run(
-      stackInfo().temporalBin!,
-      [
-        'workflow',
-        'show',
-        '-w',
-        workflowId,
-        '--address',
-        temporal.address,
-        '--namespace',
-        temporal.namespace,
-        '--output',
-        'json',
-      ],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    return stdout;
-  }
-
-  /** Every byte of the dev server's SQLite database (with its WAL, where recent writes sit). */
-  async function databaseBytes(): Promise<Buffer> {
-    const files = (await readdir(dir)).filter((f) => f.startsWith('temporal.db'));
-    return Buffer.concat(await Promise.all(files.map((f) => readFile(join(dir, f)))));
-  }
+  const cliHistory = (workflowId: string) => cliHistoryOf(temporal, workflowId);
+  const databaseBytes = () => databaseBytesIn(dir);
 
   function startedInput(history: string): Payload {
     const events = (JSON.parse(history) as { events: Array<Record<string, unknown>> }).events;
@@ -334,7 +267,7 @@ describe('payload encryption', () => {
     expect(cloRun.stderr).toContain(
       `clo: the workflow failed: PathNotAllowed: source.path ${cloFile.path} is not allowed`,
     );
-    expect(cloRun.code).toBe(EXIT.FAILURE);
+    expect(cloRun.code).toBe(EXIT.NOT_ALLOWED);
 
     // Stored without the codec, the control's failures carry the path and stack traces in clear ...
     const controlFailures = storedFailures(await cliHistory(controlFail.handle.workflowId));

@@ -5,6 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
+import { hashedNameKey } from '../lib/sha256';
 import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
 import { plainHttpProblem, redactUrlSecrets, urlSecretsProblem } from './url-secrets';
 
@@ -114,6 +115,13 @@ export const SyncInput = z.object({
       outageBudgetMs: OutageBudgetMs,
       /** Passed to each upload: how often, at most, it retries a vCenter that is away. @default CLO_OUTAGE_RETRY_INTERVAL, else 30s */
       outageRetryIntervalMs: OutageRetryIntervalMs,
+      /**
+       * Name the library and the items in workflow ids (the sync's and its child uploads') by
+       * `name-sha256:<16 hex digits>` instead of the name, because ids are stored in clear. The
+       * client sets it when payload encryption is on (codec/); an input without it gets the ids
+       * of old, which is also what recorded histories replay with. @default false
+       */
+      hashNames: z.boolean().optional(),
     })
     .prefault({}),
 });
@@ -176,17 +184,25 @@ export type SyncProgress = z.infer<typeof SyncProgress>;
 /** The sync's counts and lists so far. */
 export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');
 
-/** The deterministic workflow id of the sync into one library: `sync/<vcenter>/<library id or name>`. */
-export function syncWorkflowId(input: {
-  vcenter: string;
-  library: { id: string } | { name: string };
-}): string {
-  return `sync/${input.vcenter}/${'id' in input.library ? input.library.id : input.library.name}`;
+/**
+ * The deterministic workflow id of the sync into one library: `sync/<vcenter>/<library id or name>`,
+ * or with `hashNames` (payload encryption on) `sync/<vcenter>/<library id or name-sha256:…>`.
+ */
+export function syncWorkflowId(
+  input: { vcenter: string; library: { id: string } | { name: string } },
+  hashNames = false,
+): string {
+  const { library } = input;
+  const key = 'id' in library ? library.id : hashNames ? hashedNameKey(library.name) : library.name;
+  return `sync/${input.vcenter}/${key}`;
 }
 
-/** The workflow id of the upload saga a sync runs for one item: scoped to the sync, so two syncs never share one. */
-export function syncItemWorkflowId(syncId: string, itemName: string): string {
-  return `${syncId}/item/${itemName}`;
+/**
+ * The workflow id of the upload saga a sync runs for one item: scoped to the sync, so two syncs
+ * never share one; with `hashNames`, the item is named by `name-sha256:…`.
+ */
+export function syncItemWorkflowId(syncId: string, itemName: string, hashNames = false): string {
+  return `${syncId}/item/${hashNames ? hashedNameKey(itemName) : itemName}`;
 }
 
 /**
