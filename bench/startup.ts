@@ -12,6 +12,11 @@
  *
  * BENCH_RUNS rounds (default 10); each round runs every command once, in turn, so a burst of
  * load on this shared machine hits all of them alike. Prints min/median/max in seconds.
+ *
+ *   BENCH_RUNS        rounds (default 10)
+ *   BENCH_GOVC        the govc binary (default: the one scripts/install-tools.sh builds, if it does)
+ *   BENCH_ENCRYPTION  1: clo and the worker run with a payload encryption key (the worker then
+ *                     needs the sealed-failures bundle; the header names the bundle it ran)
  * bin/clo runs dist/ only when it is a build of the current sources (`npm run build`; the npm
  * script runs scripts/ensure-deps.sh, which builds it): the header says which ran.
  */
@@ -45,30 +50,32 @@ async function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Prom
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** govc from scripts/install-tools.sh (engineer H's tools/govc), if this checkout builds it. */
+/** BENCH_GOVC, else govc from scripts/install-tools.sh (tools/govc), if this checkout builds it. */
 async function findGovc(): Promise<string | undefined> {
+  if (process.env.BENCH_GOVC) return process.env.BENCH_GOVC;
   const { stdout } = await promisify(execFile)('bash', [join(ROOT, 'scripts', 'install-tools.sh')], {
     cwd: ROOT,
   });
   return (JSON.parse(stdout) as { govc?: string }).govc;
 }
 
-/** `clo worker` as a separate process, as a user runs it; resolves once it polls. */
-async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/** `clo worker` as a separate process, as a user runs it; resolves once it polls, with its bundle. */
+async function startWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; bundle: string }> {
   const child = spawn(process.execPath, [CLO, 'worker'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((ready, fail) => {
+  const bundle = await new Promise<string>((ready, fail) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('"worker started"')) ready();
+      const line = out.split('\n').find((l) => l.includes('"worker started"'));
+      if (line) ready(String((JSON.parse(line) as { workflowBundle?: unknown }).workflowBundle));
     });
     child.once('exit', (code) => fail(new Error(`clo worker exited (${code}) before it started:\n${out}`)));
   });
   child.stdout.resume();
-  return child;
+  return { child, bundle };
 }
 
 function row(name: string, values: number[]): string {
@@ -84,8 +91,15 @@ async function main(): Promise<void> {
   const stack = await startDevStack({ dataDir: dir, temporalPort, uiPort, vcsimPort });
   let worker: ChildProcess | undefined;
   try {
-    const env = { CLO_CONFIG_FILE: stack.configFile, CLO_LOG_LEVEL: 'info' };
-    worker = await startWorker(env);
+    const env = {
+      CLO_CONFIG_FILE: stack.configFile,
+      CLO_LOG_LEVEL: 'info',
+      ...(process.env.BENCH_ENCRYPTION === '1'
+        ? { CLO_ENCRYPTION_KEYS: `bench=${randomBytes(32).toString('base64')}` }
+        : {}),
+    };
+    const started = await startWorker(env);
+    worker = started.child;
     const govc = await findGovc();
     const rest = new ContentLibraryClient({ url: stack.vcsim.url, username: 'user', password: 'pass' });
     const library = `startup-${randomBytes(3).toString('hex')}`;
@@ -137,6 +151,7 @@ async function main(): Promise<void> {
       `bin/clo ran ${state.fresh ? 'dist/ (compiled)' : `the sources through tsx (${state.reason})`}; ` +
         `${RUNS} rounds; load average at the end ${load}`,
     );
+    console.log(`clo worker's workflow bundle: ${started.bundle}`);
     if (!govc) console.log('govc is not built by scripts/install-tools.sh in this checkout: clo only');
     console.log(`${'seconds'.padEnd(22)} ${'min'.padStart(8)} ${'median'.padStart(8)} ${'max'.padStart(8)}`);
     for (const [name, values] of Object.entries(times)) console.log(row(name, values));
