@@ -91,21 +91,22 @@ describe('uploadLibraryItem lease and input checks on the simulator', () => {
       item: { name: `bad-${randomUUID().slice(0, 6)}` },
     });
 
-    it('a path that does not exist', async () => {
+    it('a path that does not exist (inside the read roots)', async () => {
+      const missing = join(dir, 'nonexistent', 'photon.iso');
       const failure = failureOf(
-        await run({ ...base(), source: { kind: 'file', path: '/nonexistent/photon.iso' } }).catch(
-          (e: unknown) => e,
-        ),
+        await run({ ...base(), source: { kind: 'file', path: missing } }).catch((e: unknown) => e),
       );
       expect(failure.type).toBe('SourceError');
-      expect(failure.message).toContain('/nonexistent/photon.iso does not exist');
+      expect(failure.message).toContain(`${missing} does not exist`);
     });
 
     it('a directory instead of a file', async () => {
       const failure = failureOf(
         await run({ ...base(), source: { kind: 'file', path: dir } }).catch((e: unknown) => e),
       );
-      expect(failure.message).toContain(`${dir} is a directory`);
+      // The allowed-roots check sees it first: only regular files are read.
+      expect(failure.type).toBe('PathNotAllowed');
+      expect(failure.message).toContain(`source.path ${dir} is not allowed: it is a directory`);
     });
 
     it('a descriptor that references a missing file', async () => {
