@@ -16,8 +16,8 @@ const Tools = z.object({
 });
 export type Tools = z.infer<typeof Tools>;
 
-/** Repository root, found from this file (client/dev-stack → ../..). */
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** Repository root, found from this file: client/dev-stack → ../.., compiled dist/client/dev-stack → ../../.. */
+export const REPO_ROOT = resolve(__dirname, __filename.endsWith('.js') ? '../../..' : '../..');
 
 /** Builds (if needed) and returns the paths of the pinned tools. Build logs go to stderr. */
 export async function ensureTools(): Promise<Tools> {
