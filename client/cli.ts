@@ -1,7 +1,8 @@
 /**
  * The `clo` command line. Each command lives in its own file under client/commands;
- * this file only wires them into commander and turns errors into one clear line
- * (the stack only with --debug) and a meaningful exit code.
+ * this file only wires them into commander and turns errors into one line naming the root
+ * cause, the exit code of its class, a JSON error object under --json and the whole cause
+ * chain under --debug (./failure-report, ./exit-codes).
  */
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo';
@@ -18,6 +19,7 @@ import { registerSchedule } from './commands/schedule';
 import { registerStatus } from './commands/status';
 import { registerSync } from './commands/sync';
 import { EXIT } from './exit-codes';
+import { chainLines, reportLine, reportOf, type ErrorReport } from './failure-report';
 
 export function buildProgram(): Command {
   const program = new Command('clo')
@@ -44,53 +46,37 @@ export function buildProgram(): Command {
 /** Parses `argv` and runs the command; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // The command that runs, for its --json: a failure is then a JSON object too.
+  let active: Command = program;
+  program.hook('preAction', (_program, command) => {
+    active = command;
+  });
   try {
     await program.parseAsync(argv);
     return EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has already printed help or the usage error.
-      return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
-    }
-    const debug = program.opts<{ debug?: boolean }>().debug;
-    // By name: importing ConfigError would load temporal.config and zod for every command, --help included.
-    if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'InvalidInputError')) {
-      console.error(`clo: ${err.message}`);
+      if (err.exitCode === 0) return EXIT.OK;
+      if (argv.includes('--json')) printJsonError(reportOf(err));
       return EXIT.BAD_INPUT;
     }
-    if (
-      err instanceof Error &&
-      ['NotFoundError', 'WorkflowNotFoundError', 'ScheduleNotFoundError'].includes(err.name)
-    ) {
-      console.error(`clo: ${err.message}`);
-      return EXIT.NOT_FOUND;
-    }
-    if (err instanceof Error && err.name === 'RequestConflictError') {
-      console.error(`clo: ${err.message}`);
-      return EXIT.CONFLICT;
-    }
-    if (err instanceof Error && err.name === 'WorkflowFailedError' && !debug) {
-      // "Workflow execution failed" says nothing: the failure under it names the field and the fix.
-      console.error(`clo: the workflow failed: ${failureLine(err)}`);
-      return EXIT.FAILURE;
-    }
-    console.error(
-      `clo: ${debug ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}`,
-    );
-    return EXIT.FAILURE;
+    const debug = Boolean(program.opts<{ debug?: boolean }>().debug);
+    const report = reportOf(err, { debug });
+    console.error(`clo: ${reportLine(err, report)}`);
+    if (debug) console.error(chainLines(report.chain ?? []).join('\n'));
+    if (active.opts<{ json?: boolean }>().json) printJsonError(report);
+    return report.exitCode;
   }
 }
 
-/** `<type>: <message>` of the innermost failure with a type (the ApplicationFailure an activity raised). */
-function failureLine(err: Error): string {
-  let e: unknown = err;
-  let last: { type?: string | null; message?: string } = err;
-  while (e instanceof Error) {
-    const typed = e as Error & { type?: string | null };
-    if (typed.type || typed.name === 'TerminatedFailure' || typed.name === 'CancelledFailure') last = typed;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return last.type ? `${last.type}: ${last.message}` : (last.message ?? String(err));
+/**
+ * On stdout, where --json prints a command's result: a script reads one stream and gets one
+ * JSON document either way, told apart by the exit code and the `error` key. The one line on
+ * stderr stays for the person watching.
+ */
+function printJsonError(report: ErrorReport): void {
+  console.log(JSON.stringify({ error: report }));
 }
 
 /** Entry point for bin/clo. */

@@ -25,3 +25,39 @@ export class RequestConflictError extends Error {
     super(message);
   }
 }
+
+/** It conflicts with what exists or with the workflow's state (a schedule of that name exists, a workflow that is not running). The CLI exits 4. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/**
+ * The Temporal frontend did not answer at the configured address; nothing was started. The
+ * message names the address, the setting (TEMPORAL_ADDRESS) and `clo dev`. The CLI exits 6.
+ */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    why: string,
+  ) {
+    super(
+      `cannot reach Temporal at ${address} (${why}); start a local server with \`clo dev\`, ` +
+        `or point clo at yours with TEMPORAL_ADDRESS (or temporal.address in CLO_CONFIG_FILE)`,
+    );
+  }
+}
+
+/**
+ * A sync ran to its end but some items failed. `failureType` is the failure type they share,
+ * when they all share one: the CLI exits with that type's code, else 1.
+ */
+export class ItemsFailedError extends Error {
+  override readonly name = 'ItemsFailedError';
+  constructor(
+    message: string,
+    readonly failureType?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { withWorkflowContext } from '../failure-report';
 import type { DownloadInput } from '../../workflows/definitions/download';
 import { ref } from './upload';
 
@@ -82,7 +83,11 @@ export function registerDownload(program: Command): void {
           );
           return;
         }
-        const result = await followProgress(client, handle, { quiet: Boolean(opts.json) });
+        const result = await withWorkflowContext(
+          client,
+          handle.workflowId,
+          followProgress(client, handle, { quiet: Boolean(opts.json) }),
+        );
         console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
       } finally {
         await close();

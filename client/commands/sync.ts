@@ -9,8 +9,9 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { withWorkflowContext } from '../failure-report';
 import type { SyncInput, SyncResult, SyncSource } from '../../workflows/definitions/sync';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, ItemsFailedError } from '../errors';
 import type * as SyncClient from '../sync';
 
 // ../sync (zod, the workflow definitions), the config and the Temporal client are loaded when
@@ -163,6 +164,19 @@ async function follow(
   return await result;
 }
 
+/** The first failed item's cause, and how many more; typed when every listed failure has the same type. */
+function itemsFailed(result: SyncResult): ItemsFailedError {
+  const [first] = result.failed;
+  const types = new Set(result.failed.map((f) => f.type));
+  const more = result.counts.failed - 1;
+  return new ItemsFailedError(
+    `${result.counts.failed} item(s) failed to sync` +
+      (first ? `: ${first.name}: ${first.type ? `${first.type}: ` : ''}${first.reason}` : '') +
+      (more > 0 ? ` (and ${more} more; see "failed" in the result)` : ''),
+    types.size === 1 ? first?.type : undefined,
+  );
+}
+
 /** `clo sync`: starts the sync (and with --wait, prints its result; exit 1 when any item failed). */
 export function registerSync(program: Command): void {
   defineSyncOptions(program.command('sync'))
@@ -197,10 +211,13 @@ export function registerSync(program: Command): void {
           );
           return;
         }
-        const result = await follow(handle, Boolean(opts.json));
+        const result = await withWorkflowContext(
+          client,
+          handle.workflowId,
+          follow(handle, Boolean(opts.json)),
+        );
         console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
-        if (result.counts.failed > 0)
-          throw new Error(`${result.counts.failed} item(s) failed to sync; see "failed" above`);
+        if (result.counts.failed > 0) throw itemsFailed(result);
       } finally {
         await close();
       }

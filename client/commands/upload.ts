@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { withWorkflowContext } from '../failure-report';
 import type { UploadInput, UploadSource } from '../../workflows/definitions/upload';
 import { formatBytes } from '../../workflows/lib/format';
 import { InvalidInputError } from '../errors';
@@ -117,7 +118,11 @@ export function registerUpload(program: Command): void {
           );
           return;
         }
-        const result = await followProgress(client, handle, { quiet: Boolean(opts.json) });
+        const result = await withWorkflowContext(
+          client,
+          handle.workflowId,
+          followProgress(client, handle, { quiet: Boolean(opts.json) }),
+        );
         console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
       } finally {
         await close();

@@ -83,8 +83,12 @@ export interface HostileCase {
   type: string;
   /** Must match the API error and the CLI's stderr: names the field and the fix. */
   message: RegExp;
-  /** clo's exit code (client/exit-codes.ts): 2 refused before starting, 1 the saga failed. */
-  exit: 1 | 2;
+  /**
+   * clo's exit code, by the class of the failure clo reports (client/exit-codes.ts): 2 invalid
+   * input or configuration (refused by clo before starting, or by the saga), 5 a path outside the
+   * allowed roots, 6 a vCenter certificate refused, ...
+   */
+  exit: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /**
    * What clo says when it refuses earlier than the workflow would (its own check of the source,
    * before it starts anything), if that differs from `message`. @default message

@@ -32,7 +32,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, join(d.outside, 'cron.d')),
     type: 'PathNotAllowed',
     message: outsideWrite('destination'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download through .. out of a root',
@@ -42,7 +42,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, `${d.inside}/../../outside/${d.outside.split('/').pop()}/dl`),
     type: 'PathNotAllowed',
     message: outsideWrite('destination'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download into a symlink in a root that points outside',
@@ -53,7 +53,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, join(d.inside, 'dl')),
     type: 'PathNotAllowed',
     message: /destination \S+ is not allowed: it resolves to \S+, outside the worker's write roots/,
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download through a dangling symlink to a place outside',
@@ -64,7 +64,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, join(d.inside, 'dl', 'sub')),
     type: 'PathNotAllowed',
     message: outsideWrite('destination'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download into /dev/shm',
@@ -74,7 +74,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, `/dev/shm/${d.item}`),
     type: 'PathNotAllowed',
     message: kernel('destination'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download into a FIFO inside a root',
@@ -85,7 +85,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, join(d.inside, 'dl')),
     type: 'DestinationInvalid',
     message: /destination \S+ is not a directory/,
-    exit: 1,
+    exit: 2,
   },
   {
     name: 'download over a file symlinked out of the destination',
@@ -100,7 +100,7 @@ const cases: HostileCase[] = [
     type: 'PathNotAllowed',
     message:
       /data\.bin is not allowed: it is a symbolic link, not a regular file, and the worker never writes through one/,
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download with a relative destination',
@@ -112,7 +112,7 @@ const cases: HostileCase[] = [
     type: 'InvalidInput',
     message: zodRefusal('destination', 'expected an absolute path on the worker host'),
     cliMessage: outsideWrite('destination'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'download into a path with a NUL byte',
@@ -144,7 +144,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliDownload(w, d.inside, '--direct'),
     type: 'PathNotAllowed',
     message: /DIRECT endpoint \S+ is not allowed: [^\n]*outside the worker's read roots/,
-    exit: 1,
+    exit: 5,
     sessionsAllowed: true,
   },
   // --- sync catalogs -----------------------------------------------------------------------
@@ -167,7 +167,7 @@ const cases: HostileCase[] = [
     ],
     type: 'PathNotAllowed',
     message: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'sync of /proc as a catalog',
@@ -187,7 +187,7 @@ const cases: HostileCase[] = [
     ],
     type: 'PathNotAllowed',
     message: kernel('source.path'),
-    exit: 1,
+    exit: 5,
   },
 ];
 

@@ -32,7 +32,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, '/etc/passwd'),
     type: 'PathNotAllowed',
     message: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of the vCenter password file beside the roots',
@@ -43,7 +43,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, join(d.outside, 'vc-password')),
     type: 'PathNotAllowed',
     message: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload through .. out of a root',
@@ -55,7 +55,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, `${d.inside}/../../outside/${d.outside.split('/').pop()}/secret.iso`),
     type: 'PathNotAllowed',
     message: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of a symlink in a root to a file outside',
@@ -70,7 +70,7 @@ const cases: HostileCase[] = [
     type: 'PathNotAllowed',
     message:
       /source\.path \S+ is not allowed: it resolves to \S+secret\.iso, outside the worker's read roots/,
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload through a symlinked directory in a root',
@@ -84,7 +84,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, join(d.inside, 'share', 'secret.iso')),
     type: 'PathNotAllowed',
     message: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of /proc/self/environ',
@@ -94,7 +94,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, '/proc/self/environ'),
     type: 'PathNotAllowed',
     message: kernel('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of /dev/zero',
@@ -162,7 +162,7 @@ const cases: HostileCase[] = [
     cli: (w, d) => cliUpload(d, join(d.inside, 'vm.ovf')),
     type: 'PathNotAllowed',
     message: /disk\.img is not allowed: it resolves to \S+shadow\.img, outside the worker's read roots/,
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of an OVF whose href climbs out with ..',
@@ -210,7 +210,7 @@ const cases: HostileCase[] = [
     type: 'InvalidInput',
     message: zodRefusal('source.path', 'expected an absolute path on the worker host'),
     cliMessage: outsideRead('source.path'),
-    exit: 1,
+    exit: 5,
   },
   {
     name: 'upload of a path with a NUL byte',

@@ -32,7 +32,7 @@ const tlsCase = (vcenter: string, via: HostileCase['via'], message: RegExp): Hos
   cli: (_w, d) => withVCenter(cliUpload(d, join(d.inside, 'a.iso')), vcenter),
   type: 'TlsError',
   message,
-  exit: 1,
+  exit: 6,
 });
 
 const cases: HostileCase[] = [
@@ -65,6 +65,7 @@ const cases: HostileCase[] = [
       /CLO_VCENTER_NOTPEM_CERTIFICATE_FILE[^\n]*not a PEM certificate[^\n]*point it at a readable PEM certificate/,
     ),
     type: 'ConfigError',
+    exit: 2,
   },
   {
     name: 'download from a vCenter whose thumbprint does not match',
@@ -85,7 +86,7 @@ const cases: HostileCase[] = [
     ],
     type: 'TlsError',
     message: /has thumbprint [^\n]*set CLO_VCENTER_BADPIN_THUMBPRINT/,
-    exit: 1,
+    exit: 6,
   },
   {
     name: 'upload to a vCenter that is not configured',
@@ -100,7 +101,7 @@ const cases: HostileCase[] = [
     cli: (_w, d) => withVCenter(cliUpload(d, join(d.inside, 'a.iso')), 'nosuch'),
     type: 'ConfigError',
     message: /vCenter "nosuch" is not configured; configured: /,
-    exit: 1,
+    exit: 2,
   },
 ];
 
