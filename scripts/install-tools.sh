@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned Temporal CLI and our vcsim wrapper once, into a cache outside
+# Builds the pinned Temporal CLI, our vcsim wrapper and govc (the benches' peer) once, into a cache outside
 # the clone keyed by version, and prints where they are as one JSON line.
 # Later runs (and CI on the same machine) reuse the cache; a fresh machine
 # builds them here with nothing but Go and the Go module proxy.
@@ -16,12 +16,14 @@ mkdir -p "$cache"
 
 log() { echo "install-tools: $*" >&2; }
 
-command -v go >/dev/null || { log "Go is required (go1.24 or later) to build the Temporal CLI and vcsim"; exit 1; }
+command -v go >/dev/null || { log "Go is required (go1.24 or later) to build the Temporal CLI, vcsim and govc"; exit 1; }
 
-if ! grep -q "github.com/vmware/govmomi $GOVMOMI_VERSION\$" "$root/tools/vcsim/go.mod"; then
-  log "tools/vcsim/go.mod does not pin govmomi $GOVMOMI_VERSION (tools/versions.env); make them agree"
-  exit 1
-fi
+for mod in vcsim govc; do
+  if ! grep -q "github.com/vmware/govmomi $GOVMOMI_VERSION\$" "$root/tools/$mod/go.mod"; then
+    log "tools/$mod/go.mod does not pin govmomi $GOVMOMI_VERSION (tools/versions.env); make them agree"
+    exit 1
+  fi
+done
 
 # One builder at a time per cache: parallel CI jobs or a test run racing `clo dev`
 # must not both write the same directory.
@@ -55,5 +57,23 @@ if [ ! -x "$vcsim_bin" ]; then
   log "vcsim built in $((SECONDS - start))s"
 fi
 
-printf '{"temporal":"%s","vcsim":"%s","temporalVersion":"%s","govmomiVersion":"%s"}\n' \
-  "$temporal_bin" "$vcsim_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION"
+# govc, the CLI users would pick instead of clo: the benches measure clo beside it. Upstream's
+# govc module has a `replace` directive (so `go install .../govc@version` is refused); tools/govc
+# is our own main over the root module's cli/... command packages, built like vcsim. BuildVersion
+# is set as upstream's release build sets it, so `govc version` and its User-Agent name the pin.
+govc_key=$(cat "$root/tools/govc/go.mod" "$root/tools/govc/go.sum" "$root/tools/govc/main.go" | sha256sum | cut -c1-12)
+govc_dir="$cache/govc-govmomi-$GOVMOMI_VERSION-$govc_key"
+govc_bin="$govc_dir/govc"
+if [ ! -x "$govc_bin" ]; then
+  log "building govc (govmomi $GOVMOMI_VERSION, first time only, a minute or two)..."
+  start=$SECONDS
+  tmp=$(mktemp -d "$cache/.govc.XXXXXX")
+  (cd "$root/tools/govc" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build \
+    -ldflags "-X github.com/vmware/govmomi/cli/flags.BuildVersion=$GOVMOMI_VERSION" -o "$tmp/govc" .) >&2
+  rm -rf "$govc_dir"
+  mv "$tmp" "$govc_dir"
+  log "govc built in $((SECONDS - start))s"
+fi
+
+printf '{"temporal":"%s","vcsim":"%s","govc":"%s","temporalVersion":"%s","govmomiVersion":"%s"}\n' \
+  "$temporal_bin" "$vcsim_bin" "$govc_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION"

@@ -1,5 +1,5 @@
 /**
- * Locates the pinned Temporal CLI and vcsim binaries, building them first if this
+ * Locates the pinned Temporal CLI, vcsim and govc binaries, building them first if this
  * machine has never done so. scripts/install-tools.sh is the one source of truth for
  * versions and cache layout; this only runs it and reads its answer.
  */
@@ -11,6 +11,8 @@ import { z } from 'zod';
 const Tools = z.object({
   temporal: z.string(),
   vcsim: z.string(),
+  /** govc at the same govmomi version: the peer the benches measure clo against. */
+  govc: z.string(),
   temporalVersion: z.string(),
   govmomiVersion: z.string(),
 });
