@@ -119,6 +119,8 @@ export interface BenchStack {
   temporal: RunningTemporal;
   vcsim: RunningVcsim;
   sim: ContentLibrarySimulator;
+  /** Path of the pinned govc (tools/govc), the peer the benches time clo against. */
+  govc: string;
   client: Client;
   /** The servers BENCH_TARGETS names (default both), in that order. */
   targets: BenchTarget[];
@@ -147,6 +149,7 @@ export async function startBenchStack(prefix: string): Promise<BenchStack> {
     temporal,
     vcsim,
     sim,
+    govc: tools.govc,
     client: new Client({ connection }),
     targets: all.filter((t) => only.includes(t.name)),
     async close() {

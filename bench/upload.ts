@@ -25,11 +25,16 @@
  * saga are timed BENCH_ROUNDS times each, alternating which goes first, and the median of
  * the per-round ratios is the figure (every round is printed too).
  *
+ * On vcsim, the same rounds also time govc (`govc library.import -n I /L FILE`) and clo's CLI
+ * (`clo upload FILE --library L --item I --wait --json`), and a second table sets clo's CLI and
+ * its client API (the saga above) against govc (bench/peers.ts).
+ *
  *   BENCH_SIZE_MB   size of the big file (default 2048)
  *   BENCH_ROUNDS    curl/saga pairs per server (default 5: single rounds here range 0.6–1.4)
  *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
  *   BENCH_TINY_RUNS runs of the tiny item (default 5; the median is printed)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
+ *   BENCH_PEERS     govc and/or clo's CLI beside them on vcsim (default govc,cli; see bench/peers.ts)
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -53,6 +58,7 @@ import {
   startBenchStack,
   timedCurl,
 } from './common';
+import { alternate, bindPeers, cliBuild, peerTable, RUN_CLI, RUN_GOVC } from './peers';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
@@ -90,6 +96,7 @@ async function main(): Promise<void> {
   const stack = await startBenchStack('clo-bench-');
   const { dir, bundle, client, temporal } = stack;
   const rows: string[] = [];
+  const peerTables: string[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB source file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'bench');
@@ -107,10 +114,8 @@ async function main(): Promise<void> {
       });
       try {
         const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
-        const lib = await rest.createLibrary(
-          { name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore },
-          randomUUID(),
-        );
+        const libName = `bench-${randomUUID().slice(0, 6)}`;
+        const lib = await rest.createLibrary({ name: libName, datastore_id: target.datastore }, randomUUID());
 
         /** Starts the saga uploading the file at `path` into a new item `name` of the bench library. */
         const uploadItem = async (name: string, path: string) =>
@@ -128,7 +133,6 @@ async function main(): Promise<void> {
           await (await uploadItem(`tiny-${i}`, tiny.path)).result();
           tinyTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
         }
-        const rounds: Array<{ curl: number; saga: number; transfer: number }> = [];
         let rssBefore = Infinity;
         let rssPeak = 0;
         const saga = async (round: number): Promise<{ seconds: number; transfer: number }> => {
@@ -145,14 +149,76 @@ async function main(): Promise<void> {
           await rest.deleteLibraryItem(result.itemId).catch(() => undefined);
           return { seconds, transfer };
         };
-        for (let round = 0; round < ROUNDS; round++) {
-          console.error(`${target.name}: round ${round + 1} of ${ROUNDS}...`);
-          const curlFirst = round % 2 === 0;
-          const c1 = curlFirst ? await curlUpload(target.url, target.datastore, big.path) : undefined;
-          const s = await saga(round);
-          const curl = c1 ?? (await curlUpload(target.url, target.datastore, big.path));
-          rounds.push({ curl, saga: s.seconds, transfer: s.transfer });
-        }
+        /** Deletes the items named `name` in the bench library: a peer's copy off the server's disk, as curl's is. */
+        const dropItem = async (name: string) => {
+          for (const id of await rest.findLibraryItems({ library_id: lib, name }))
+            await rest.deleteLibraryItem(id).catch(() => undefined);
+        };
+        const transfers: number[] = [];
+        type Contender = 'curl' | 'api' | 'govc' | 'cli';
+        const contenders: Array<[Contender, (round: number) => Promise<number>]> = [
+          ['curl', async () => curlUpload(target.url, target.datastore, big.path)],
+          [
+            'api',
+            async (round) => {
+              const s = await saga(round);
+              transfers.push(s.transfer);
+              return s.seconds;
+            },
+          ],
+        ];
+        const peers = target.name === 'vcsim' ? await bindPeers(stack.govc, config, dir) : undefined;
+        if (peers && RUN_GOVC)
+          contenders.push([
+            'govc',
+            async (round) => {
+              await settle();
+              const seconds = await peers.govc([
+                'library.import',
+                '-n',
+                `govc-${round}`,
+                `/${libName}`,
+                big.path,
+              ]);
+              await dropItem(`govc-${round}`);
+              return seconds;
+            },
+          ]);
+        if (peers && RUN_CLI)
+          contenders.push([
+            'cli',
+            async (round) => {
+              await settle();
+              const { seconds } = await peers.clo([
+                'upload',
+                big.path,
+                '--library',
+                libName,
+                '--item',
+                `cli-${round}`,
+              ]);
+              await dropItem(`cli-${round}`);
+              return seconds;
+            },
+          ]);
+        const times = {
+          curl: [],
+          api: [],
+          govc: [],
+          cli: [],
+          ...(await alternate(ROUNDS, contenders, target.name)),
+        };
+        const rounds = times.curl.map((curl, i) => ({ curl, saga: times.api[i]!, transfer: transfers[i]! }));
+        if (peers)
+          peerTables.push(
+            `${target.name}:`,
+            ...peerTable(SIZE, [
+              ['curl -T', times.curl],
+              ['govc library.import', times.govc],
+              ['clo upload --wait (CLI)', times.cli],
+              ['clo startUpload (API)', times.api],
+            ]),
+          );
 
         await rest.deleteLibrary(lib).catch(() => undefined);
         await rest.close();
@@ -199,6 +265,12 @@ async function main(): Promise<void> {
     ].join(' | '),
   );
   for (const row of rows) console.log(row);
+  if (peerTables.length) {
+    console.log(
+      `\nagainst govc: MiB/s end to end (command start to exit; API: start to result), clo's CLI runs ${cliBuild()}`,
+    );
+    for (const line of peerTables) console.log(line);
+  }
 }
 
 main().catch((err) => {
