@@ -91,7 +91,15 @@ describe.each(['vcsim', 'simulator'] as const)(
 
       const second = await clo(args(b.path), env);
       proxy.setRate(FAST);
-      expect(second.stdout).toBe('');
+      // Never the first's result: with --json, stdout holds only the error object (docs/operations.md).
+      expect(JSON.parse(second.stdout)).toEqual({
+        error: expect.objectContaining({
+          type: 'RequestConflictError',
+          exitCode: EXIT.CONFLICT,
+          workflowId: id,
+          runId,
+        }),
+      });
       expect(second.code).toBe(EXIT.CONFLICT);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
       expect(second.stderr).toContain(
