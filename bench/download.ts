@@ -13,14 +13,20 @@
  * hash, fsync, rename), without the session's create, prepare and delete around it.
  * Every timed transfer starts from a settled machine (see settle()).
  *
+ * On vcsim, the same rounds also time govc (`govc library.export /L/I DIR`) and clo's CLI
+ * (`clo download --library L --item I --dest DIR --wait --json`), and a second table sets clo's
+ * CLI and its client API (the saga above) against govc (bench/peers.ts). Neither govc nor curl
+ * fsyncs what it wrote; clo does.
+ *
  *   BENCH_SIZE_MB   size of the file (default 2048)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
  *   BENCH_TARGETS   which servers, comma-separated (default simulator,vcsim)
  *   BENCH_ROUNDS    curl/saga pairs per server, alternating which goes first (default 3);
  *                   the figures are medians, and each round's ratio is printed too
+ *   BENCH_PEERS     govc and/or clo's CLI beside them on vcsim (default govc,cli; see bench/peers.ts)
  */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentLibraryClient } from '../activities/content-library';
 import { startDownload } from '../client/download';
@@ -42,6 +48,7 @@ import {
   timedCurl,
   timedFsync,
 } from './common';
+import { alternate, bindPeers, cliBuild, peerTable, RUN_CLI, RUN_GOVC } from './peers';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
   const stack = await startBenchStack('clo-bench-dl-');
   const { dir, bundle, sim, client, temporal } = stack;
   const rows: string[] = [];
+  const peerTables: string[] = [];
   const workers: WorkerProcess[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB file...`);
@@ -94,10 +102,8 @@ async function main(): Promise<void> {
         return w;
       };
       const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
-      const lib = await rest.createLibrary(
-        { name: `bench-${randomUUID().slice(0, 6)}`, datastore_id: target.datastore },
-        randomUUID(),
-      );
+      const libName = `bench-${randomUUID().slice(0, 6)}`;
+      const lib = await rest.createLibrary({ name: libName, datastore_id: target.datastore }, randomUUID());
       console.error(`${target.name}: putting the file into an item...`);
       const itemId = await putItem(rest, lib, 'big', big.path, SIZE);
 
@@ -143,20 +149,89 @@ async function main(): Promise<void> {
         await rm(out, { force: true });
         return timed;
       };
-      const rounds: Array<{ curl: number; durable: number; saga: number; transfer: number }> = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        console.error(`${target.name}: round ${round + 1} of ${ROUNDS}...`);
-        const curlFirst = round % 2 === 0;
-        const c1 = curlFirst ? await curlOnce() : undefined;
-        const s = await saga();
-        const c = c1 ?? (await curlOnce());
-        rounds.push({
-          curl: c.seconds,
-          durable: c.seconds + c.fsyncSeconds,
-          saga: s.seconds,
-          transfer: s.transfer,
-        });
-      }
+      // Each contender's by-products per round, beside the seconds alternate() collects.
+      const fsyncs: number[] = [];
+      const transfers: number[] = [];
+      type Contender = 'curl' | 'api' | 'govc' | 'cli';
+      const contenders: Array<[Contender, () => Promise<number>]> = [
+        [
+          'curl',
+          async () => {
+            const c = await curlOnce();
+            fsyncs.push(c.fsyncSeconds);
+            return c.seconds;
+          },
+        ],
+        [
+          'api',
+          async () => {
+            const s = await saga();
+            transfers.push(s.transfer);
+            return s.seconds;
+          },
+        ],
+      ];
+      const peers = target.name === 'vcsim' ? await bindPeers(stack.govc, config, dir) : undefined;
+      /**
+       * Times `once` writing into the directory `name`, deleted after. govc wants it to exist
+       * (`open DIR/FILE` fails otherwise); clo creates it, as it does for the saga above.
+       */
+      const intoDir = async (name: string, create: boolean, once: (out: string) => Promise<number>) => {
+        const out = join(dir, `${target.name}-${name}`);
+        if (create) await mkdir(out, { recursive: true });
+        await settle();
+        try {
+          return await once(out);
+        } finally {
+          await rm(out, { recursive: true, force: true });
+        }
+      };
+      if (peers && RUN_GOVC)
+        contenders.push([
+          'govc',
+          async () =>
+            intoDir('govc', true, async (out) => peers.govc(['library.export', `/${libName}/big`, out])),
+        ]);
+      if (peers && RUN_CLI)
+        contenders.push([
+          'cli',
+          async () =>
+            intoDir('cli', false, async (out) => {
+              const { seconds } = await peers.clo([
+                'download',
+                '--library',
+                libName,
+                '--item',
+                'big',
+                '--dest',
+                out,
+              ]);
+              return seconds;
+            }),
+        ]);
+      const times = {
+        curl: [],
+        api: [],
+        govc: [],
+        cli: [],
+        ...(await alternate(ROUNDS, contenders, target.name)),
+      };
+      const rounds = times.curl.map((curl, i) => ({
+        curl,
+        durable: curl + fsyncs[i]!,
+        saga: times.api[i]!,
+        transfer: transfers[i]!,
+      }));
+      if (peers)
+        peerTables.push(
+          `${target.name}:`,
+          ...peerTable(SIZE, [
+            ['curl', times.curl],
+            ['govc library.export', times.govc],
+            ['clo download --wait (CLI)', times.cli],
+            ['clo startDownload (API)', times.api],
+          ]),
+        );
 
       console.error(`${target.name}: kill at 50% ...`);
       // Slowed so the kill lands mid-file: the simulator paces its own sends (no bytes
@@ -246,6 +321,12 @@ async function main(): Promise<void> {
     ].join(' | '),
   );
   for (const row of rows) console.log(row);
+  if (peerTables.length) {
+    console.log(
+      `\nagainst govc: MiB/s end to end (command start to exit; API: start to result), clo's CLI runs ${cliBuild()}`,
+    );
+    for (const line of peerTables) console.log(line);
+  }
 }
 
 main().catch((err) => {

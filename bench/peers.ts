@@ -94,10 +94,20 @@ export async function bindPeers(govcBin: string, config: CloConfig, dir: string)
   };
 }
 
-/** What `bin/clo` runs in this checkout: the compiled dist/ (fast start) or the sources through tsx. */
-export function cliBuild(): string {
+function describeBuild(): string {
   const state = distState();
   return state.fresh ? 'dist/ (compiled)' : `the sources through tsx (${state.reason})`;
+}
+const BUILD_AT_START = describeBuild();
+
+/**
+ * What `bin/clo` ran in this checkout: the compiled dist/ (fast start) or the sources through
+ * tsx. Both ends of the run are named when they differ: an edit to a source mid-run (other
+ * people work in this tree) turns dist/ stale and bin/clo over to the sources.
+ */
+export function cliBuild(): string {
+  const now = describeBuild();
+  return now === BUILD_AT_START ? now : `${BUILD_AT_START} at the start, ${now} at the end`;
 }
 
 /**
@@ -128,7 +138,7 @@ export function peerTable(sizeBytes: number, rows: Array<[string, number[]]>): s
   const govc = rows.find(([name]) => name.startsWith('govc'))?.[1];
   const rounds = Math.max(...rows.map(([, t]) => t.length));
   const head = [
-    'contender'.padEnd(24),
+    'contender'.padEnd(26),
     ...Array.from({ length: rounds }, (_, i) => `round ${i + 1}`.padStart(9)),
     ' median ',
     'clo / govc (rounds)',
@@ -139,7 +149,7 @@ export function peerTable(sizeBytes: number, rows: Array<[string, number[]]>): s
       govc && name.startsWith('clo') ? seconds.map((s, i) => govc[i]! / s).filter(Number.isFinite) : [];
     lines.push(
       [
-        name.padEnd(24),
+        name.padEnd(26),
         ...seconds.map((s) => rate(s).toFixed(0).padStart(9)),
         median(seconds.map(rate)).toFixed(0).padStart(8),
         ratios.length
