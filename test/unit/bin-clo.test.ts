@@ -50,7 +50,7 @@ async function clo(env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stder
 }
 
 afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 describe('bin/clo', () => {
@@ -94,5 +94,22 @@ describe('bin/clo', () => {
       stderr:
         'clo: warning: client/cli.ts changed after dist/ was built; this may be old code: run `npm run build`\n',
     });
+  });
+});
+
+describe('bin/clo from the sources of this checkout', () => {
+  it("loads a command's lazily imported modules (directory and extensionless imports of .ts)", async () => {
+    // clo upload imports activities/sources (a directory) with import() inside its action: Node's
+    // ES-module loader resolves that, so tsx must hook it too, or the command dies on the import.
+    root = '';
+    const run = promisify(execFile)(
+      process.execPath,
+      [join(REPO, 'bin', 'clo'), 'upload', '/nonexistent/clo-bin-test.iso', '--library', 'l', '--item', 'i'],
+      { env: { ...process.env, CLO_DEV_TSX: '1' } },
+    );
+    const failed = (await run.catch((e: unknown) => e)) as { stderr: string; code: number };
+    expect(failed.stderr).toContain('/nonexistent/clo-bin-test.iso does not exist');
+    expect(failed.stderr).not.toMatch(/Directory import|Cannot find module/);
+    expect(failed.code).toBe(2);
   });
 });
