@@ -18,7 +18,7 @@ import {
 import { permanent, sessionGone } from './failures';
 import { heartbeatEvery } from './heartbeat-while';
 import { byteCounter, recordThroughput } from './metrics';
-import { createDigester, readRange, type PlannedFile } from './sources';
+import { createDigester, readRange, type DigestAlgorithm, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
 
 /** What one file transfer did, as the saga reports it. */
@@ -39,6 +39,12 @@ export interface TransferHeartbeat {
   bytesSent: number;
   size: number;
   attempt: number;
+}
+
+/** Options of `pushFile`, decided by the workflow. */
+export interface PushFileOptions {
+  /** Compute the file's SHA-1 while sending and report it in the result. */
+  sha1: boolean;
 }
 
 /** How often a transfer heartbeats (with its bytes so far), on a timer: see heartbeat-while.ts. */
@@ -62,8 +68,18 @@ export async function fileOnServer(
 
 export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedPaths = new AllowedPaths()) {
   return {
-    /** Adds one file to the session as PUSH and streams its bytes to the upload endpoint. */
-    async pushFile(vcenter: string, sessionId: string, file: PlannedFile): Promise<FileTransferResult> {
+    /**
+     * Adds one file to the session as PUSH and streams its bytes to the upload endpoint, hashing
+     * them only where something checks the digest: the manifest's algorithm (checked here, and
+     * SHA-1 by the server too), and SHA-1 when `opts.sha1` asks for it in the result.
+     */
+    async pushFile(
+      vcenter: string,
+      sessionId: string,
+      file: PlannedFile,
+      // Absent when scheduled by a workflow that predates it, which promised a SHA-1 per file.
+      opts: PushFileOptions = { sha1: true },
+    ): Promise<FileTransferResult> {
       const origin = file.origin;
       if (origin.kind !== 'file') throw permanent('InvalidPlan', `${file.name} is not a local file`);
       // Planning checked it already, maybe on another worker: this worker's roots are what count
@@ -105,23 +121,25 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
           throw permanent('NoUploadEndpoint', `the server gave no upload endpoint for ${file.name}`);
         }
 
-        const algorithms = [
-          'SHA1' as const,
-          ...(file.manifest && file.manifest.algorithm !== 'SHA1' ? [file.manifest.algorithm] : []),
+        // SHA-1 costs ~0.8 s of CPU per GiB, as much as reading and sending the bytes together:
+        // computed only when a manifest or the caller will look at it (createDigester hashes a duplicate once).
+        const algorithms: DigestAlgorithm[] = [
+          ...(opts.sha1 ? ['SHA1' as const] : []),
+          ...(file.manifest ? [file.manifest.algorithm] : []),
         ];
-        const digester = createDigester(algorithms);
+        const digester = algorithms.length ? createDigester(algorithms) : undefined;
         // Chunks come from a small ring of reused buffers: each is hashed, then sent, and done
         // with before the next is read (see readRange and UploadBody).
         const source = readRange(origin.path, origin.offset, origin.length, { signal });
         const started = Date.now();
         async function* hashed(): AsyncGenerator<Uint8Array> {
           for await (const chunk of source) {
-            digester.update(chunk);
+            digester!.update(chunk);
             yield chunk;
           }
         }
         const sent = await client
-          .uploadToEndpoint(info.upload_endpoint, hashed(), {
+          .uploadToEndpoint(info.upload_endpoint, digester ? hashed() : source, {
             size,
             signal,
             onProgress: (n) => (progress.bytesSent = n),
@@ -130,7 +148,7 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
             if (isContentLibraryError(err) && err.code === 'NOT_FOUND') throw sessionGone(sessionId);
             throw err;
           });
-        const digests = digester.digests();
+        const digests: Partial<Record<DigestAlgorithm, string>> = digester?.digests() ?? {};
         if (sent.bytes !== size) {
           throw new Error(
             `sent ${sent.bytes} of ${size} bytes of ${file.name}; the source changed while reading`,
@@ -158,7 +176,7 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
         return {
           name: file.name,
           size: size,
-          sha1: digests.SHA1,
+          ...(digests.SHA1 ? { sha1: digests.SHA1 } : {}),
           bytesSent: sent.bytes,
           resent,
           skipped: false,

@@ -235,6 +235,8 @@ async function sync(rawInput: unknown, carried: SyncCarry | undefined): Promise<
           fileConcurrency: options.fileConcurrency,
           // An updated item holds exactly the source's files afterwards.
           replace: entry.action === 'update',
+          // The stamp's fingerprint needs every file's SHA-1: the upload computes those not known yet.
+          ...(files.some((f) => !f.sha1) ? { checksum: true } : {}),
           takeOver: false,
           maxSessionRestarts: 2,
           ...(options.keepAliveIntervalMs !== undefined

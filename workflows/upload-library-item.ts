@@ -15,6 +15,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   sleep,
   setHandler,
@@ -124,6 +125,9 @@ interface Proxies extends SagaProxies {
   transfer: Activities;
 }
 
+/** patched() id: SHA-1 of pushed files only when `options.checksum` asks (older runs hash every file). */
+const HASH_WHEN_CHECKED_PATCH = 'hash-when-checked';
+
 async function upload(
   input: ParsedUploadInput,
   { control, compensate, slow, transfer, holdSession }: Proxies,
@@ -133,6 +137,9 @@ async function upload(
   commit: { done: boolean },
 ): Promise<UploadResult> {
   const { vcenter, options } = input;
+  // Pushed files are hashed with SHA-1 only when asked (or a manifest names it): a run that
+  // began before this change keeps hashing every file, as its result promised.
+  const hashSha1 = options.checksum === true || !patched(HASH_WHEN_CHECKED_PATCH);
 
   // Everything checkable is checked before anything is created.
   const plan: SourcePlan = await control.planUpload(input.source);
@@ -220,7 +227,7 @@ async function upload(
               ? await transfer.pullFile(vcenter, sessionId, file)
               : file.origin.kind === 'library-item'
                 ? await transfer.relayFile(vcenter, sessionId, file)
-                : await transfer.pushFile(vcenter, sessionId, file);
+                : await transfer.pushFile(vcenter, sessionId, file, { sha1: hashSha1 });
           entry.bytesSent = done.bytesSent;
           entry.state = done.skipped ? 'skipped' : 'done';
           progress.bytesSent += file.size ?? done.size;

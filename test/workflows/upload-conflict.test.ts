@@ -70,6 +70,8 @@ describe.each(['vcsim', 'simulator'] as const)('one request per workflow id on %
     library: { name: library.name },
     item: { name: item },
     source: { kind: 'file', path },
+    // The result's SHA-1s tell which source's bytes an upload sent.
+    options: { checksum: true },
   });
   const start = (
     input: UploadInput,
@@ -119,7 +121,10 @@ describe.each(['vcsim', 'simulator'] as const)('one request per workflow id on %
     const item = `attach-${randomUUID().slice(0, 6)}`;
     proxy.setRate(SLOW);
     const first = await start(uploadInput(item, a.path));
-    const second = await start({ ...uploadInput(item, a.path), options: { fileConcurrency: 4 } });
+    const second = await start({
+      ...uploadInput(item, a.path),
+      options: { fileConcurrency: 4, checksum: true },
+    });
     expect(second.workflowId).toBe(first.workflowId);
     expect(second.firstExecutionRunId).toBe(first.firstExecutionRunId);
     proxy.setRate(FAST);
@@ -164,7 +169,16 @@ describe.each(['vcsim', 'simulator'] as const)('one request per workflow id on %
       workflowId: uploadWorkflowId(input),
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [
-        { ...input, options: { fileConcurrency: 2, replace: false, takeOver: false, maxSessionRestarts: 2 } },
+        {
+          ...input,
+          options: {
+            fileConcurrency: 2,
+            replace: false,
+            takeOver: false,
+            maxSessionRestarts: 2,
+            checksum: true,
+          },
+        },
       ],
     });
     const same = await start(input);

@@ -67,11 +67,11 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
     });
     expect(result.itemCreated).toBe(true);
     expect(result.sessionIds).toHaveLength(1);
+    // No SHA-1 in the result: nothing asked for one, so the bytes were not hashed.
     expect(result.files).toEqual([
       {
         name: 'photon.iso',
         size: file.size,
-        sha1: file.sha1,
         bytesSent: file.size,
         resent: false,
         skipped: false,
@@ -82,6 +82,19 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
     });
     expect((await rest.getLibraryItem(result.itemId)).type).toBe('iso');
     await noActiveSession(result.itemId);
+  });
+
+  it("reports each file's SHA-1, hashed while sending, when options.checksum asks for it", async () => {
+    const file = await writeRandomFile(join(dir, 'hashed.iso'), 3 * 1024 * 1024 + 7, 'hashed');
+    const result = await upload({
+      item: { name: `sum-${randomUUID().slice(0, 6)}` },
+      source: { kind: 'file', path: file.path },
+      options: { checksum: true },
+    });
+    expect(result.files).toEqual([expect.objectContaining({ name: 'hashed.iso', sha1: file.sha1 })]);
+    expect(await readItemBack(rest, result.itemId)).toEqual({
+      'hashed.iso': { size: file.size, sha1: file.sha1 },
+    });
   });
 
   it('uploads an OVF package with its disks and manifest', async () => {
@@ -113,6 +126,11 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       source: { kind: 'ova', path: ova.path },
     });
     expect(result.files.map((f) => f.name)).toEqual(ova.members.map((m) => m.name));
+    // The manifest names SHA-1: each file it lists was hashed (and checked), so its SHA-1 is reported.
+    const listed = ova.members.filter((m) => !m.name.endsWith('.mf'));
+    expect(result.files.filter((f) => f.sha1).map((f) => [f.name, f.sha1])).toEqual(
+      listed.map((m) => [m.name, m.sha1]),
+    );
     const back = await readItemBack(rest, result.itemId);
     for (const m of ova.members) expect(back[m.name]).toEqual({ size: m.size, sha1: m.sha1 });
     await noActiveSession(result.itemId);

@@ -108,7 +108,6 @@ describe('clo worker drains on SIGTERM (simulator)', () => {
 
     expect(result.files[0]).toMatchObject({
       name: file.name,
-      sha1: file.sha1,
       size: BIG,
       bytesSent: BIG,
       resent: true,
