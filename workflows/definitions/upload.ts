@@ -112,7 +112,7 @@ export const UploadInput = z.object({
       /**
        * Compute each pushed file's SHA-1 while sending it, and report it in the result
        * (`files[].sha1`). Without it a file is hashed only when a manifest names its digest
-       * (and checked against it): hashing costs about 40% of the transfer's CPU. @default false
+       * (and checked against it): hashing costs about half of the transfer's CPU. @default false
        */
       checksum: z.boolean().optional(),
       /** How often the session is kept alive. @default the worker's CLO_KEEPALIVE_INTERVAL, else 60s */
