@@ -5,10 +5,10 @@
  * decoded input (the item name), and with the codec server out of reach it shows none.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { type Browser, type Page } from 'playwright-core';
 import { startUpload } from '../../client/upload';
 import { TemporalConfig } from '../../temporal.config';
 import { writeRandomFile } from '../fixtures/content';
@@ -16,9 +16,7 @@ import { createTestLibrary, restClient } from '../support/library';
 import { waitFor } from '../support/polling';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
-
-const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
-const CHROMIUM = process.env.CLO_CHROMIUM ?? '/usr/bin/chromium';
+import { ARTIFACTS, launchBrowser } from './browser';
 
 describe('the Temporal Web UI with the codec server', () => {
   let worker: TestWorker;
@@ -33,19 +31,7 @@ describe('the Temporal Web UI with the codec server', () => {
       temporal: TemporalConfig.parse({ ...base.temporal, encryption: { keys: stack.codec.keys } }),
     });
     dir = await mkdtemp(join(tmpdir(), 'clo-ui-codec-'));
-    await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

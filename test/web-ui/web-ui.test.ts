@@ -4,18 +4,16 @@
  * screenshots are kept under test-artifacts/ for a person to look at.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import { type Browser } from 'playwright-core';
 import { startUpload } from '../../client/upload';
 import { writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, restClient } from '../support/library';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
-
-const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
-const CHROMIUM = process.env.CLO_CHROMIUM ?? '/usr/bin/chromium';
+import { ARTIFACTS, launchBrowser } from './browser';
 
 describe('the Temporal Web UI', () => {
   let worker: TestWorker;
@@ -24,20 +22,7 @@ describe('the Temporal Web UI', () => {
   beforeAll(async () => {
     worker = await startTestWorker(testConfig());
     dir = await mkdtemp(join(tmpdir(), 'clo-ui-'));
-    await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // The machine has no network beyond loopback: keep Chromium from reaching for Google's services.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
