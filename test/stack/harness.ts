@@ -10,7 +10,7 @@ import { stackInfo, workflowBundleFor } from './stack-info';
 
 // Worker state changes and expected activity failures are noise in test output.
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -8,14 +8,27 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import type { RunningTemporal } from '../../client/dev-stack';
+import { startTemporalDevServer, type RunningTemporal } from '../../client/dev-stack';
 import { dataConverterOptions } from '../../codec/data-converter';
 import { TemporalConfig, type CloConfig } from '../../temporal.config';
 import { createWorker, type CloWorker } from '../../worker/create-worker';
-import { testConfig } from '../stack/harness';
+import { quietRuntime, testConfig } from '../stack/harness';
 import { stackInfo, workflowBundleFor } from '../stack/stack-info';
 
 const run = promisify(execFile);
+
+/** A dev server of the test's own, keeping its history in `dir`/temporal.db for the byte search. */
+export async function startRecordingServer(dir: string): Promise<RunningTemporal> {
+  quietRuntime();
+  const stack = stackInfo();
+  if (!stack.temporalBin)
+    throw new Error('the stack does not name its temporal binary (test/stack/global-setup.ts)');
+  return await startTemporalDevServer({
+    bin: stack.temporalBin,
+    uiPort: false,
+    dbFile: join(dir, 'temporal.db'),
+  });
+}
 
 /** A running worker and a client on one server, with the same config (and so the same keys). */
 export interface Side {

@@ -15,8 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startTemporalDevServer, type RunningTemporal } from '../../client/dev-stack';
+import type { RunningTemporal } from '../../client/dev-stack';
 import { startUpload, type UploadInput } from '../../client/upload';
 import { payloadCodecsFor } from '../../codec/data-converter';
 import { TemporalConfig } from '../../temporal.config';
@@ -34,6 +33,7 @@ import {
   readable,
   startSide,
   type Side,
+  startRecordingServer,
 } from '../support/encrypted-server';
 import { failureOf } from '../support/failures';
 import { stackInfo } from '../stack/stack-info';
@@ -59,19 +59,11 @@ describe('payload encryption', () => {
   const stopAll: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    try {
-      // Worker state changes are noise here (test/stack/harness.ts does the same).
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // Installed already.
-    }
     const stack = stackInfo();
-    if (!stack.temporalBin)
-      throw new Error('the stack does not name its temporal binary (test/stack/global-setup.ts)');
     dir = await mkdtemp(join(tmpdir(), 'clo-enc-'));
     const rest = restClient(stack.vcsim.url);
     [temporal, { id: libraryId }] = await Promise.all([
-      startTemporalDevServer({ bin: stack.temporalBin, uiPort: false, dbFile: join(dir, 'temporal.db') }),
+      startRecordingServer(dir),
       createTestLibrary(rest, stack.vcsim.datastore),
     ]);
     await rest.close();

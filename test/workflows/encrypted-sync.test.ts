@@ -11,9 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ContentLibraryClient } from '../../activities/content-library';
-import { startTemporalDevServer, type RunningTemporal } from '../../client/dev-stack';
+import type { RunningTemporal } from '../../client/dev-stack';
 import { createSyncSchedule } from '../../client/schedules';
 import { startSync, type SyncInput } from '../../client/sync';
 import { writeRandomFile } from '../fixtures/content';
@@ -25,6 +24,7 @@ import {
   readable,
   startSide,
   type Side,
+  startRecordingServer,
 } from '../support/encrypted-server';
 import { createTestLibrary, restClient } from '../support/library';
 import { stackInfo } from '../stack/stack-info';
@@ -46,19 +46,11 @@ describe('payload encryption of a sync', () => {
   const stopAll: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    try {
-      // Worker state changes are noise here (test/stack/harness.ts does the same).
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // Installed already.
-    }
     const stack = stackInfo();
-    if (!stack.temporalBin)
-      throw new Error('the stack does not name its temporal binary (test/stack/global-setup.ts)');
     dir = await mkdtemp(join(tmpdir(), 'clo-enc-sync-'));
     rest = restClient(stack.vcsim.url);
     [temporal, secretLib, plainLib] = await Promise.all([
-      startTemporalDevServer({ bin: stack.temporalBin, uiPort: false, dbFile: join(dir, 'temporal.db') }),
+      startRecordingServer(dir),
       createTestLibrary(rest, stack.vcsim.datastore, `secret-lib-${tag}`),
       createTestLibrary(rest, stack.vcsim.datastore, `plain-lib-${tag}`),
     ]);
