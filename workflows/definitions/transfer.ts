@@ -12,21 +12,14 @@ import { z } from 'zod';
  */
 export const MAX_NAME_LENGTH = 255;
 
+/** A library or item id or name, as vCenter bounds them. */
+export const RefString = z
+  .string()
+  .min(1)
+  .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` });
+
 /** A reference to a library or an item: by id, or by name. */
-export const Ref = z.union([
-  z.object({
-    id: z
-      .string()
-      .min(1)
-      .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
-  }),
-  z.object({
-    name: z
-      .string()
-      .min(1)
-      .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
-  }),
-]);
+export const Ref = z.union([z.object({ id: RefString }), z.object({ name: RefString })]);
 export type Ref = z.infer<typeof Ref>;
 
 /** A path on the worker host; relative paths would depend on the worker's working directory. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AbsolutePath,
-  MAX_NAME_LENGTH,
+  RefString,
   OutageBudgetMs,
   OutageRetryIntervalMs,
   Ref,
@@ -85,17 +85,9 @@ export const UploadInput = z.object({
   vcenter: z.string().min(1),
   library: Ref,
   item: z.union([
+    z.object({ id: RefString }),
     z.object({
-      id: z
-        .string()
-        .min(1)
-        .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
-    }),
-    z.object({
-      name: z
-        .string()
-        .min(1)
-        .max(MAX_NAME_LENGTH, { message: `expected at most ${MAX_NAME_LENGTH} characters` }),
+      name: RefString,
       /** Library item type, e.g. `ovf`, `iso`, or empty for a generic item. @default from the source */
       type: z.string().optional(),
       /** At most 64 Ki characters: the input is kept in workflow history (2 MB per payload). */
