@@ -19,6 +19,7 @@ interface UploadOptions {
   queue?: boolean;
   json?: boolean;
   allowPlainHttp?: boolean;
+  checksum?: boolean;
 }
 
 /** Turns what the user typed into a source: a URL, an .ova, an .ovf, or any other file. */
@@ -61,6 +62,10 @@ export function registerUpload(program: Command): void {
       '--allow-plain-http',
       'accept an http:// source URL, which the vCenter pulls unencrypted (refused otherwise)',
     )
+    .option(
+      '--checksum',
+      "compute each file's SHA-1 while sending it and print it in the result (files[].sha1); costs CPU",
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
       // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
@@ -90,6 +95,7 @@ export function registerUpload(program: Command): void {
           replace: Boolean(opts.replace),
           takeOver: Boolean(opts.takeOver),
           maxSessionRestarts: 2,
+          ...(opts.checksum ? { checksum: true } : {}),
         },
       };
       // The same checks the workflow makes, here first, so a typo fails in a second with nothing started:

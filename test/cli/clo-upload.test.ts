@@ -30,21 +30,12 @@ describe('clo upload', () => {
     await rest.close();
     const file = await writeRandomFile(join(cli.dir, 'cli.iso'), 256 * 1024, 'cli');
     const item = `cli-${randomUUID().slice(0, 6)}`;
-    const { code, stdout, stderr } = await clo(
-      [
-        'upload',
-        file.path,
-        '--library',
-        library.name,
-        '--item',
-        item,
-        '--vcenter',
-        'vcsim',
-        '--wait',
-        '--json',
-      ],
-      cli.env,
-    );
+    const upload = async (args: string[]) =>
+      await clo(
+        ['upload', file.path, '--library', library.name, '--vcenter', 'vcsim', '--wait', '--json', ...args],
+        cli.env,
+      );
+    const { code, stdout, stderr } = await upload(['--item', item]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const result = JSON.parse(stdout) as {
       files: Array<{ name: string; size: number; bytesSent: number }>;
@@ -55,5 +46,12 @@ describe('clo upload', () => {
     expect(result.files).toEqual([
       expect.objectContaining({ name: 'cli.iso', size: file.size, bytesSent: file.size }),
     ]);
+    expect(result.files[0]).not.toHaveProperty('sha1');
+
+    // --checksum asks for the SHA-1 of what was sent.
+    const hashed = await upload(['--item', `${item}-sha1`, '--checksum']);
+    expect({ code: hashed.code, stderr: hashed.stderr }).toEqual({ code: 0, stderr: '' });
+    const withSha1 = JSON.parse(hashed.stdout) as { files: Array<{ name: string; sha1?: string }> };
+    expect(withSha1.files).toEqual([expect.objectContaining({ name: 'cli.iso', sha1: file.sha1 })]);
   });
 });
