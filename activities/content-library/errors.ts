@@ -359,7 +359,7 @@ const RETRYABLE_TRANSPORT_CODES = new Set([
 ]);
 
 /** Certificate verification failures (OpenSSL's codes as Node reports them, plus our pin mismatch). */
-const TLS_CODES = new Set([
+export const CERTIFICATE_ERROR_CODES: ReadonlySet<string> = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -415,7 +415,7 @@ export function errorFromTransport(
   if (isContentLibraryError(err)) return err;
   const { code, message, error } = codeChain(err);
   const text = redactString(message, secrets);
-  if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_'))) {
+  if (code !== undefined && (CERTIFICATE_ERROR_CODES.has(code) || code.startsWith('ERR_SSL_'))) {
     const o: ConstructorParameters<typeof TlsError>[0] = {
       operation,
       message: `${operation} failed: TLS: ${text} (${code})`,

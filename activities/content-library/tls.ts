@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates, TLSSocket } from 'node:tls';
 
 import { Agent, buildConnector } from 'undici';
+import { CERTIFICATE_ERROR_CODES } from './errors';
 
 /** How the client verifies the server's certificate. */
 export interface TlsOptions {
@@ -62,22 +63,6 @@ function fixFor(
     return `; trust the CA that signed it with ${settings.caFile ?? 'a CA file'}, or pin the certificate with ${settings.thumbprint ?? 'its thumbprint'}`;
   return '';
 }
-
-/** Node's codes for a certificate that failed verification (see errors.ts, which maps them to TlsError). */
-const VERIFY_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /**
  * Canonical form of a thumbprint: upper-case hex pairs joined by colons. Accepts 20 bytes
@@ -230,7 +215,7 @@ export function buildConnect(
   return (opts, callback) =>
     connect(opts, (err, socket) => {
       const code = (err as { code?: unknown } | null)?.code;
-      if (err && typeof code === 'string' && VERIFY_CODES.has(code)) err.message += fix;
+      if (err && typeof code === 'string' && CERTIFICATE_ERROR_CODES.has(code)) err.message += fix;
       if (err) callback(err, null);
       else callback(null, socket);
     });
