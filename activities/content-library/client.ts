@@ -5,16 +5,13 @@
  * A plain vSphere client: it knows nothing of Temporal and never retries on its
  * own beyond that single re-login (Temporal's retry policy is the one retry layer).
  */
-import type { Readable } from 'node:stream';
-
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 
 import {
   type ContentLibraryError,
   errorFromResponse,
   errorFromTransport,
-  InvalidArgumentError,
   ResponseValidationError,
   TransportError,
   UnauthenticatedError,
@@ -40,10 +37,27 @@ import {
   UpdateSessionModel,
   ValidationResult,
 } from './schemas';
-import { createAgent, normalizeThumbprint, pinnedConnector, type TlsOptions } from './tls';
+import { createAgent, type TlsOptions } from './tls';
+import {
+  type DownloadOptions,
+  type DownloadResult,
+  header,
+  isLoopback,
+  SESSION_HEADER,
+  Transfers,
+  type UploadBody,
+  type UploadOptions,
+  type UploadResult,
+} from './transfer';
 
-/** Header that carries the vCenter session token, on API calls and transfers alike. */
-export const SESSION_HEADER = 'vmware-api-session-id';
+export {
+  SESSION_HEADER,
+  type DownloadOptions,
+  type DownloadResult,
+  type UploadBody,
+  type UploadOptions,
+  type UploadResult,
+} from './transfer';
 
 /** REST paths (govmomi `vapi/internal/internal.go`), relative to `/rest`. */
 const PATH = {
@@ -173,57 +187,6 @@ export interface SessionCreateSpec {
   library_item_id: string;
 }
 
-/**
- * Body of an upload: a Node stream or any async iterable of bytes; never buffered whole.
- * An iterable may reuse a chunk's memory once the next one is asked for (as readRange does):
- * the client is done with each chunk, written to the socket and drained, before it asks.
- */
-export type UploadBody = Readable | AsyncIterable<Uint8Array>;
-
-/** Options of {@link ContentLibraryClient.uploadToEndpoint}. */
-export interface UploadOptions {
-  /** Exact byte count; sent as `content-length` (else the body is chunked). */
-  size?: number;
-  /** Aborts the transfer; the signal's reason is rethrown as is. */
-  signal?: AbortSignal;
-  /** Called with the running total of bytes handed to the socket. */
-  onProgress?(bytes: number): void;
-}
-
-/** Result of an upload. */
-export interface UploadResult {
-  /** HTTP status of the PUT. */
-  status: number;
-  /** Bytes sent. */
-  bytes: number;
-}
-
-/** Options of {@link ContentLibraryClient.downloadFromEndpoint}. */
-export interface DownloadOptions {
-  /** Byte range to ask for (`end` inclusive, open-ended when absent). */
-  range?: { start: number; end?: number };
-  /** Aborts the transfer; the signal's reason is rethrown as is. */
-  signal?: AbortSignal;
-}
-
-/** A download in flight: the caller must consume or destroy `body`. */
-export interface DownloadResult {
-  /** 200 or 206. */
-  status: number;
-  /** Response body stream. */
-  body: Readable;
-  /** Response headers. */
-  headers: Record<string, string | string[] | undefined>;
-  /** Bytes in `body`, when the server said. */
-  contentLength?: number;
-  /**
-   * True when `body` starts at the requested `range.start` (a 206 with a
-   * matching Content-Range, or no range asked). False means the server sent the
-   * whole file from byte 0 (vcsim ignores Range): skip or restart.
-   */
-  rangeHonoured: boolean;
-}
-
 /** How one REST call is made. */
 interface CallSpec {
   operation: string;
@@ -255,26 +218,6 @@ function idPath(base: string, id: string): string {
   return `${base}/id:${encodeURIComponent(id).replace(/%3A/gi, ':')}`;
 }
 
-function effectivePort(u: URL): string {
-  return u.port || (u.protocol === 'https:' ? '443' : '80');
-}
-
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** Parses `bytes start-end/total`. */
-function parseContentRange(v: string | undefined): { start: number; end: number } | undefined {
-  const m = v ? /^bytes\s+(\d+)-(\d+)\/(?:\d+|\*)$/i.exec(v.trim()) : null;
-  return m ? { start: Number(m[1]), end: Number(m[2]) } : undefined;
-}
-
 /** Typed client of the Content Library API; one instance per vCenter and credential, long-lived. */
 export class ContentLibraryClient {
   private readonly base: URL;
@@ -283,7 +226,7 @@ export class ContentLibraryClient {
   private readonly ownsAgent: boolean;
   private readonly transferAgent: Dispatcher;
   private readonly ownsTransferAgent: boolean;
-  private readonly pinnedAgents = new Map<string, Agent>();
+  private readonly transfers: Transfers;
   private readonly username: string;
   private password: string;
   private readonly refreshPassword?: () => string | Promise<string>;
@@ -317,13 +260,28 @@ export class ContentLibraryClient {
     this.transferIdleTimeoutMs = options.transferIdleTimeoutMs ?? 300_000;
     this.rewriteTransferHost = options.rewriteTransferHost ?? isLoopback(this.base.hostname);
     if (options.transferOrigin) this.transferOrigin = new URL(options.transferOrigin).origin;
+    this.transfers = new Transfers(
+      {
+        session: () => this.session(),
+        dropToken: (token) => this.dropToken(token),
+        secrets: () => this.secrets(),
+        logger: this.logger,
+      },
+      {
+        base: this.base,
+        transferAgent: this.transferAgent,
+        requestTimeoutMs: this.requestTimeoutMs,
+        transferIdleTimeoutMs: this.transferIdleTimeoutMs,
+        rewriteTransferHost: this.rewriteTransferHost,
+        ...(this.transferOrigin ? { transferOrigin: this.transferOrigin } : {}),
+      },
+    );
   }
 
   /** Closes the agents this client created (not an injected one). Does not log out: call {@link logout} first if the session should end. */
   async close(): Promise<void> {
     this.closed = true;
-    const agents: Array<Promise<void>> = [...this.pinnedAgents.values()].map((a) => a.close());
-    this.pinnedAgents.clear();
+    const agents: Array<Promise<void>> = [this.transfers.close()];
     if (this.ownsAgent) agents.push(this.agent.close());
     if (this.ownsTransferAgent) agents.push(this.transferAgent.close());
     await Promise.all(agents);
@@ -1102,280 +1060,25 @@ export class ContentLibraryClient {
 
   // ---------------------------------------------------------------- transfers
 
-  /**
-   * The URI to actually use for a transfer endpoint. With rewriting on, a URI
-   * that names the API server under another host name (same scheme and port,
-   * different host: vcsim on 0.0.0.0 announces the machine's first non-loopback
-   * address) is pointed at the base URL's host; the path, which carries the
-   * transfer id, stays. A different port means a different server, left alone.
-   */
+  /** See {@link Transfers.rewriteTransferUri}. */
   rewriteTransferUri(uri: string): string {
-    const u = new URL(uri);
-    if (this.transferOrigin) {
-      // An explicit origin wins: vCenter behind a proxy or NAT names hosts the worker cannot reach.
-      const to = new URL(this.transferOrigin);
-      u.protocol = to.protocol;
-      u.host = to.host;
-      return u.toString();
-    }
-    if (!this.rewriteTransferHost) return uri;
-    if (u.protocol !== this.base.protocol) return uri;
-    if (u.hostname === this.base.hostname) return uri;
-    if (effectivePort(u) !== effectivePort(this.base)) return uri;
-    u.host = this.base.host;
-    return u.toString();
+    return this.transfers.rewriteTransferUri(uri);
   }
 
-  /** Dispatcher for an endpoint: the transfer pool, or a pinned one when the endpoint names a thumbprint (pinning replaces other validation, as the API defines). */
-  private dispatcherFor(thumbprint: string | undefined, operation: string): Dispatcher {
-    if (!thumbprint) return this.transferAgent;
-    let key: string;
-    try {
-      key = normalizeThumbprint(thumbprint);
-    } catch (err) {
-      throw new InvalidArgumentError({
-        operation,
-        message: `${operation} failed: ${(err as Error).message}`,
-        cause: err,
-      });
-    }
-    let agent = this.pinnedAgents.get(key);
-    if (!agent) {
-      agent = new Agent({ connect: pinnedConnector(key), keepAliveTimeout: 30_000 });
-      this.pinnedAgents.set(key, agent);
-    }
-    return agent;
-  }
-
-  private endpointOf(
-    endpoint: string | TransferEndpoint,
-    operation: string,
-  ): { url: URL; thumbprint?: string } {
-    const raw = typeof endpoint === 'string' ? { uri: endpoint } : endpoint;
-    let url: URL;
-    try {
-      url = new URL(this.rewriteTransferUri(raw.uri));
-    } catch (err) {
-      throw new InvalidArgumentError({
-        operation,
-        message: `${operation} failed: invalid transfer URI`,
-        cause: err,
-      });
-    }
-    // DIRECT endpoints (file://, ds://) are for storage-level access, not HTTP.
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new InvalidArgumentError({
-        operation,
-        message: `${operation} failed: transfer endpoint scheme ${url.protocol} is not supported (only http and https)`,
-      });
-    }
-    return raw.ssl_certificate_thumbprint ? { url, thumbprint: raw.ssl_certificate_thumbprint } : { url };
-  }
-
-  /**
-   * Streams `body` to an upload endpoint with one PUT, never buffering the file.
-   * Sends the session header and `content-length` when `size` is known; honours
-   * the endpoint's certificate thumbprint. Not replayed on 401 (the stream is
-   * spent); the UnauthenticatedError is retryable because the next attempt logs in afresh.
-   */
-  async uploadToEndpoint(
+  /** See {@link Transfers.uploadToEndpoint}. */
+  uploadToEndpoint(
     endpoint: string | TransferEndpoint,
     body: UploadBody,
     options: UploadOptions = {},
   ): Promise<UploadResult> {
-    const operation = 'uploadToEndpoint';
-    const { url, thumbprint } = this.endpointOf(endpoint, operation);
-    const dispatcher = this.dispatcherFor(thumbprint, operation);
-    const token = await this.session();
-    const idleMs = this.transferIdleTimeoutMs;
-
-    // Our own idle watchdog: undici's headersTimeout only refreshes on
-    // back-pressure, so a slow source would trip it mid-upload.
-    const watchdog = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const e = Object.assign(new Error(`no upload progress for ${idleMs} ms`), {
-          code: 'ERR_TRANSFER_IDLE_TIMEOUT',
-        });
-        watchdog.abort(e);
-      }, idleMs);
-      timer.unref?.();
-    };
-    const signal = options.signal ? AbortSignal.any([options.signal, watchdog.signal]) : watchdog.signal;
-
-    let bytes = 0;
-    async function* counted(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        bytes += buf.byteLength;
-        arm();
-        options.onProgress?.(bytes);
-        yield buf;
-      }
-      // Now waiting for the server's answer; the same limit applies.
-      arm();
-    }
-
-    const headers: Record<string, string> = {
-      [SESSION_HEADER]: token,
-      'content-type': 'application/octet-stream',
-    };
-    if (options.size !== undefined) headers['content-length'] = String(options.size);
-
-    const started = Date.now();
-    arm();
-    try {
-      const res = await dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'PUT',
-        headers,
-        // An async iterable, not a stream: undici then writes each chunk and waits for the
-        // socket to drain before pulling the next, which is what lets a source reuse buffers
-        // (see UploadBody); a Readable would read ahead while the last chunk is still queued.
-        // undici documents AsyncIterable bodies; its typings only lag behind.
-        body: counted() as unknown as Readable,
-        signal,
-        headersTimeout: 0,
-        bodyTimeout: this.requestTimeoutMs,
-      });
-      const text = await res.body.text();
-      this.logger?.debug(
-        redact(
-          { operation, path: url.pathname, status: res.statusCode, bytes, durationMs: Date.now() - started },
-          this.secrets(),
-        ),
-        'content-library transfer',
-      );
-      if (res.statusCode === 401) {
-        this.dropToken(token);
-        throw new UnauthenticatedError({
-          operation,
-          status: 401,
-          retryable: true,
-          message: `${operation} failed: session expired (HTTP 401); the upload must be restarted`,
-        });
-      }
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        const contentType = header(res.headers, 'content-type');
-        throw errorFromResponse({
-          status: res.statusCode,
-          body: text,
-          operation,
-          secrets: this.secrets(),
-          ...(contentType ? { contentType } : {}),
-        });
-      }
-      return { status: res.statusCode, bytes };
-    } catch (err) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (watchdog.signal.aborted)
-        throw errorFromTransport(watchdog.signal.reason, operation, this.secrets());
-      throw errorFromTransport(err, operation, this.secrets());
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.transfers.uploadToEndpoint(endpoint, body, options);
   }
 
-  /**
-   * Starts a streaming GET of a download endpoint, optionally of a byte range;
-   * the caller consumes `body`. Sends the session header, honours the
-   * endpoint's thumbprint, and re-logs in once on 401 (nothing was streamed yet).
-   * Check `rangeHonoured`: vcsim ignores Range and always sends the whole file.
-   */
-  async downloadFromEndpoint(
+  /** See {@link Transfers.downloadFromEndpoint}. */
+  downloadFromEndpoint(
     endpoint: string | TransferEndpoint,
     options: DownloadOptions = {},
   ): Promise<DownloadResult> {
-    const operation = 'downloadFromEndpoint';
-    const { url, thumbprint } = this.endpointOf(endpoint, operation);
-    const dispatcher = this.dispatcherFor(thumbprint, operation);
-    const range = options.range;
-    const wantsRange = range !== undefined && (range.start > 0 || range.end !== undefined);
-
-    const attempt = async (token: string) => {
-      const headers: Record<string, string> = { [SESSION_HEADER]: token };
-      if (wantsRange) headers.range = `bytes=${range.start}-${range.end ?? ''}`;
-      return dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers,
-        signal: options.signal ?? null,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.transferIdleTimeoutMs,
-      });
-    };
-
-    try {
-      let token = await this.session();
-      let res = await attempt(token);
-      if (res.statusCode === 401) {
-        await res.body.dump();
-        this.dropToken(token);
-        token = await this.session();
-        res = await attempt(token);
-        if (res.statusCode === 401) {
-          await res.body.dump();
-          this.dropToken(token);
-          throw new UnauthenticatedError({
-            operation,
-            status: 401,
-            message: `${operation} failed: unauthenticated even after a fresh login (HTTP 401)`,
-          });
-        }
-      }
-      if (res.statusCode !== 200 && res.statusCode !== 206) {
-        const text = await res.body.text();
-        const contentType = header(res.headers, 'content-type');
-        throw errorFromResponse({
-          status: res.statusCode,
-          body: text,
-          operation,
-          secrets: this.secrets(),
-          ...(contentType ? { contentType } : {}),
-        });
-      }
-      let rangeHonoured = !wantsRange;
-      if (wantsRange && res.statusCode === 206) {
-        const cr = parseContentRange(header(res.headers, 'content-range'));
-        rangeHonoured = cr !== undefined && cr.start === range.start;
-        if (!rangeHonoured) {
-          await res.body.dump();
-          throw new ResponseValidationError({
-            operation,
-            status: 206,
-            message: `${operation}: asked for bytes from ${range.start}, server sent Content-Range ${JSON.stringify(header(res.headers, 'content-range') ?? null)}`,
-          });
-        }
-      }
-      const lengthHeader = header(res.headers, 'content-length');
-      const contentLength =
-        lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-      this.logger?.debug(
-        redact(
-          { operation, path: url.pathname, status: res.statusCode, range: headerRange(range), contentLength },
-          this.secrets(),
-        ),
-        'content-library transfer',
-      );
-      const result: DownloadResult = {
-        status: res.statusCode,
-        body: res.body,
-        headers: res.headers,
-        rangeHonoured,
-      };
-      if (contentLength !== undefined) result.contentLength = contentLength;
-      return result;
-    } catch (err) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      throw errorFromTransport(err, operation, this.secrets());
-    }
+    return this.transfers.downloadFromEndpoint(endpoint, options);
   }
-}
-
-function headerRange(range: DownloadOptions['range']): string | undefined {
-  return range ? `${range.start}-${range.end ?? ''}` : undefined;
 }
