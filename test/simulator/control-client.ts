@@ -10,6 +10,7 @@ import type {
   HostileFileNameOptions,
   LatencyOptions,
   LimitRateOptions,
+  PreviewWarningsOptions,
   ResetTransferOptions,
 } from './faults';
 import type { StatsSnapshot } from './stats';
@@ -23,7 +24,12 @@ export interface SimulatorControl {
     sessionIdleTimeoutMs: number;
     prepareDelayMs: number;
   }>;
-  configure(c: { sessionIdleTimeoutMs?: number; prepareDelayMs?: number }): Promise<void>;
+  configure(c: {
+    sessionIdleTimeoutMs?: number;
+    prepareDelayMs?: number;
+    /** PEM certificates whose signatures (and those they issued) signed-package previews trust. */
+    trustedCertificates?: string[];
+  }): Promise<void>;
   stats(): Promise<StatsSnapshot>;
   resetStats(): Promise<void>;
   faults(): Promise<FaultDescription[]>;
@@ -36,6 +42,7 @@ export interface SimulatorControl {
   hostileFileName(o?: HostileFileNameOptions): Promise<string>;
   disableRange(): Promise<string>;
   limitRate(o: LimitRateOptions): Promise<string>;
+  previewWarnings(o: PreviewWarningsOptions): Promise<string>;
   expireSession(sessionId: string): Promise<void>;
   invalidateLogins(): Promise<void>;
 }
@@ -70,6 +77,7 @@ export function simulatorControl(baseUrl: string): SimulatorControl {
     hostileFileName: (o) => fault('hostile-file-name', o),
     disableRange: () => fault('disable-range'),
     limitRate: (o) => fault('limit-rate', o),
+    previewWarnings: (o) => fault('preview-warnings', o),
     expireSession: async (id) => void (await call('POST', 'expire-session', { session_id: id })),
     invalidateLogins: async () => void (await call('POST', 'invalidate-logins', {})),
   };

@@ -1,9 +1,13 @@
 /**
- * vAPI errors as the /rest endpoints report them:
- * `{"type":"com.vmware.vapi.std.errors.<kind>","value":{"messages":[...]}}` with the HTTP status the
- * REST documentation gives each kind (seed 003 lists "404 not_found", "400 invalid_argument",
- * "403 unauthorized"). vcsim answers not-found with a plain-text 404 instead; we always send the body.
+ * vAPI errors in both wire formats:
+ * - /rest: `{"type":"com.vmware.vapi.std.errors.<kind>","value":{"messages":[...]}}` with the HTTP status
+ *   the REST documentation gives each kind (seed 003 lists "404 not_found", "400 invalid_argument",
+ *   "403 unauthorized"). vcsim answers not-found with a plain-text 404 instead; we always send the body.
+ * - /api: `{"error_type":"<KIND>","messages":[...]}` (api-8.0.2 definitions `VapiStdErrors*`: `messages`
+ *   required, `error_type` the `VapiStdErrorsErrorType` discriminator) with the status the 8.0.2 paths
+ *   give each error definition (API_STATUS).
  */
+import type { Flavour } from './context';
 import type { RuleId } from './rules';
 
 /** The vAPI standard error kinds the simulator can raise (com.vmware.vapi.std.errors.*). */
@@ -49,9 +53,31 @@ const STATUS: Partial<Record<VapiErrorKind, number>> = {
   timed_out: 504,
 };
 
-/** HTTP status for a vAPI error kind on the /rest endpoints (400 unless listed). */
-export function statusForKind(kind: VapiErrorKind): number {
-  return STATUS[kind] ?? 400;
+/**
+ * The status every /api path of api-8.0.2 gives each error definition it names (the same for every
+ * path: e.g. `VapiStdErrorsResourceBusy` is "500" on update-session create and local-library update,
+ * `VapiStdErrorsConcurrentChange` "409"; session.json: ServiceUnavailable "503"). api-errors.test.ts
+ * checks this table against the spec files. Kinds the spec never names fall back to the /rest table.
+ */
+export const API_STATUS: Partial<Record<VapiErrorKind, number>> = {
+  already_exists: 400,
+  concurrent_change: 409,
+  error: 500,
+  invalid_argument: 400,
+  invalid_element_type: 400,
+  not_allowed_in_current_state: 400,
+  not_found: 404,
+  resource_busy: 500,
+  resource_inaccessible: 500,
+  service_unavailable: 503,
+  unauthenticated: 401,
+  unauthorized: 403,
+  unsupported: 400,
+};
+
+/** HTTP status for a vAPI error kind (/rest: 400 unless listed; /api: API_STATUS first). */
+export function statusForKind(kind: VapiErrorKind, flavour: Flavour = 'rest'): number {
+  return (flavour === 'api' ? API_STATUS[kind] : undefined) ?? STATUS[kind] ?? 400;
 }
 
 /** The error kind a bare HTTP status most plausibly stands for (used by fault injection). */
@@ -65,22 +91,36 @@ export function message(id: string, defaultMessage: string, args: string[] = [])
   return { id, default_message: defaultMessage, args };
 }
 
-/** A vAPI error raised by a handler; the server turns it into the wire body. */
+/** A vAPI error raised by a handler; the server turns it into the wire body of the request's flavour. */
 export class VapiError extends Error {
   override readonly name = 'VapiError';
   constructor(
     readonly kind: VapiErrorKind,
     readonly messages: LocalizableMessage[],
-    readonly status: number = statusForKind(kind),
+    /** An explicit HTTP status (fault injection); otherwise the flavour's status for the kind. */
+    readonly explicitStatus?: number,
   ) {
     super(messages.map((m) => m.default_message).join('; ') || kind);
   }
 
-  /** The JSON body the /rest endpoints send for this error. */
-  body(): { type: string; value: { messages: LocalizableMessage[] } } {
+  status(flavour: Flavour = 'rest'): number {
+    return this.explicitStatus ?? statusForKind(this.kind, flavour);
+  }
+
+  /** The JSON body the endpoints of `flavour` send for this error. */
+  body(flavour: Flavour = 'rest'): unknown {
+    if (flavour === 'api')
+      return {
+        error_type: this.kind.toUpperCase(),
+        messages: this.messages,
+        // VapiStdErrorsUnauthenticated.challenge: "may adhere to the WWW-Authenticate HTTP header specification".
+        ...(this.kind === 'unauthenticated' ? { challenge: BASIC_CHALLENGE } : {}),
+      };
     return { type: `com.vmware.vapi.std.errors.${this.kind}`, value: { messages: this.messages } };
   }
 }
+
+export const BASIC_CHALLENGE = 'Basic realm="VAPI endpoint"';
 
 /** Raises `kind` with one message whose id is `clsim.<rule>` so tests can tell which rule fired. */
 export function fail(

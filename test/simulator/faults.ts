@@ -4,10 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { VAPI_ERROR_KINDS, kindForStatus, statusForKind } from './errors';
+import { VAPI_ERROR_KINDS, kindForStatus } from './errors';
 import type { VapiErrorKind } from './errors';
 import { resolveOperation } from './operations';
 import type { OperationName } from './operations';
+import { WARNING_TYPES } from './state';
+import type { WarningType } from './state';
 
 const count = z.number().int().positive();
 
@@ -77,9 +79,22 @@ export const LimitRateOptions = z.object({
 });
 export type LimitRateOptions = z.input<typeof LimitRateOptions>;
 
+/**
+ * Make the preview of signed packages (whose `.cert` file is `fileName`, or any) report exactly these
+ * warnings instead of what their certificate gives, e.g. EXPIRED_CERTIFICATE without crafting an expired
+ * certificate. Decided when a session's preview first becomes AVAILABLE; `count` sessions (until cleared
+ * when omitted).
+ */
+export const PreviewWarningsOptions = z.object({
+  warnings: z.array(z.enum(WARNING_TYPES)),
+  fileName: z.string().optional(),
+  count: count.optional(),
+});
+export type PreviewWarningsOptions = z.input<typeof PreviewWarningsOptions>;
+
 type Fault =
   | ({ type: 'reset-transfer' } & z.output<typeof ResetTransferOptions>)
-  | ({ type: 'fail'; op: OperationName | '*'; kind: VapiErrorKind; status: number } & z.output<
+  | ({ type: 'fail'; op: OperationName | '*'; kind: VapiErrorKind; status?: number } & z.output<
       typeof FailNextOptions
     >)
   | ({ type: 'latency'; op: OperationName | '*' } & z.output<typeof LatencyOptions>)
@@ -87,7 +102,8 @@ type Fault =
   | ({ type: 'corrupt-checksum' } & z.output<typeof CorruptChecksumOptions>)
   | ({ type: 'hostile-file-name' } & z.output<typeof HostileFileNameOptions>)
   | { type: 'disable-range' }
-  | ({ type: 'limit-rate' } & z.output<typeof LimitRateOptions>);
+  | ({ type: 'limit-rate' } & z.output<typeof LimitRateOptions>)
+  | ({ type: 'preview-warnings' } & z.output<typeof PreviewWarningsOptions>);
 
 /** A registered fault as `list()` and `GET /__sim/faults` show it. */
 export type FaultDescription = Fault & { id: string; remaining: number | null };
@@ -102,7 +118,8 @@ export interface FaultHandle {
 
 export interface FailureToInject {
   kind: VapiErrorKind;
-  status: number;
+  /** Only when the fault named one; otherwise the flavour's status for the kind. */
+  status?: number;
   message: string;
   dropConnection: boolean;
 }
@@ -135,8 +152,8 @@ export class Faults {
     const o = FailNextOptions.parse(opts);
     const op = resolveOperation(o.operation);
     const kind = o.kind ?? (o.status !== undefined ? kindForStatus(o.status) : 'service_unavailable');
-    const status = o.status ?? statusForKind(kind);
-    return this.add({ type: 'fail', op, ...o, kind, status }, o.count);
+    // Without an explicit status each flavour answers with its own status for the kind.
+    return this.add({ type: 'fail', op, ...o, kind, status: o.status }, o.count);
   }
 
   /** Delay an operation (or all with '*'); with a large `ms` the server answers nothing for that long. */
@@ -169,6 +186,12 @@ export class Faults {
   /** Pace GET bodies at `bytesPerSecond` until cleared. */
   limitRate(opts: LimitRateOptions): FaultHandle {
     return this.add({ type: 'limit-rate', ...LimitRateOptions.parse(opts) }, null);
+  }
+
+  /** Force the warnings of signed-package previews (see PreviewWarningsOptions). */
+  previewWarnings(opts: PreviewWarningsOptions): FaultHandle {
+    const o = PreviewWarningsOptions.parse(opts);
+    return this.add({ type: 'preview-warnings', ...o }, o.count ?? null);
   }
 
   /** Expire an update or download session now, exactly as the idle timeout would. */
@@ -238,6 +261,16 @@ export class Faults {
     if (!e || e.fault.type !== 'prepare-error') return undefined;
     this.consume(e);
     return e.fault.message;
+  }
+
+  /** Consumes a preview-warnings fault matching this `.cert` file; returns the warnings to report. */
+  takePreviewWarnings(certName: string): WarningType[] | undefined {
+    const e = this.find(
+      (f) => f.type === 'preview-warnings' && (f.fileName === undefined || f.fileName === certName),
+    );
+    if (!e || e.fault.type !== 'preview-warnings') return undefined;
+    this.consume(e);
+    return e.fault.warnings;
   }
 
   checksumCorrupted(fileName: string): boolean {

@@ -1,6 +1,7 @@
 /**
  * A Content Library simulator that enforces what the API documentation says (rules.ts), speaking the
- * same /rest wire format as govmomi's vcsim, with fault injection and observability for tests.
+ * same /rest wire format as govmomi's vcsim and the vSphere 8 /api format, from one model, with fault
+ * injection and observability for tests.
  *
  *   const sim = await startSimulator({ sessionIdleTimeoutMs: 500 });
  *   // log in at sim.url with Basic auth, create a library on sim.datastoreId, ...
@@ -37,9 +38,12 @@ export type {
   CorruptChecksumOptions,
   HostileFileNameOptions,
   LimitRateOptions,
+  PreviewWarningsOptions,
 } from './faults';
 export type { Stats, StatsSnapshot, SessionSummary } from './stats';
 export type { VapiErrorKind, LocalizableMessage } from './errors';
+export type { WarningType, WarningBehavior } from './state';
+export type { PreviewInfo } from './model/preview';
 
 /** Options for startSimulator. */
 export interface StartSimulatorOptions {
@@ -59,11 +63,17 @@ export interface StartSimulatorOptions {
   password?: string;
   /** Serve HTTPS with this key and certificate. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * PEM certificates signed-package previews trust: a `.cert` they vouch for (or that is one of them)
+   * gets no UNTRUSTED_CERTIFICATE warning. @default none (every signer is untrusted, as on a vCenter
+   * that has not been given the signer's CA)
+   */
+  trustedCertificates?: string[];
 }
 
 /** A running simulator. */
 export interface ContentLibrarySimulator {
-  /** Base URL, e.g. http://127.0.0.1:40123 (the /rest paths hang below it). */
+  /** Base URL, e.g. http://127.0.0.1:40123 (the /rest and /api paths hang below it). */
   readonly url: string;
   /** The datastore id library storage backings must name. */
   readonly datastoreId: string;
@@ -145,6 +155,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
     username: opts.username,
     password: opts.password,
     prepareDelayMs: opts.prepareDelayMs ?? 100,
+    trustedCertificates: (opts.trustedCertificates ?? []).map((pem) => new X509Certificate(pem)),
   };
 
   const listener = createListener(sim);

@@ -1,6 +1,7 @@
 /**
- * Operation names: the unit for call counts, latency and "fail the next N calls". They follow the
- * API's service.method names, with the REST action spelling (`keep-alive`).
+ * Operation names: the unit for call counts, latency and "fail the next N calls", the same for both
+ * flavours (a fault on `updatesession.complete` hits `~action=complete` and `?action=complete`). They
+ * follow the API's service.method names, with the REST action spelling (`keep-alive`).
  */
 export const OPERATIONS = [
   'session.create',
@@ -25,6 +26,7 @@ export const OPERATIONS = [
   'updatesession.create',
   'updatesession.list',
   'updatesession.get',
+  'updatesession.update',
   'updatesession.keep-alive',
   'updatesession.complete',
   'updatesession.cancel',

@@ -5,6 +5,9 @@
  * `decision` records what we chose where the sentence leaves room.
  */
 
+import type { API_SESSION_SPEC, API_SPEC } from './rules-api';
+import { API_RULES } from './rules-api';
+
 /** Seed file names (Python SDK file/session pages, Perl, REST prepare, Ruby). */
 export const SEEDS = {
   FILE: '000_ccfed45e57e8e32c.txt',
@@ -14,16 +17,18 @@ export const SEEDS = {
   RUBY: '004_dd8661f643f27f76.txt',
   VCSIM_NOTES: 'vcsim-notes.md',
 } as const;
-type Seed = (typeof SEEDS)[keyof typeof SEEDS];
+type Seed = (typeof SEEDS)[keyof typeof SEEDS] | typeof API_SPEC | typeof API_SESSION_SPEC;
 
 export interface Rule {
   seed: Seed;
+  /** The path or definition of the api-8.0.2 specification the quote is from. */
+  where?: string;
   quote: string;
   enforcement: string;
   decision?: string;
 }
 
-export const RULES = {
+const SEED_RULES = {
   AUTH_REQUIRED: {
     seed: SEEDS.VCSIM_NOTES,
     quote:
@@ -350,5 +355,8 @@ export const RULES = {
       'Library create needs storage_backings [{type: DATASTORE, datastore_id: sim.datastoreId}]; anything else: 400 invalid_argument.',
   },
 } as const satisfies Record<string, Rule>;
+
+/** Every rule: the seeds' (/rest and the model) and the api-8.0.2 ones (rules-api.ts). */
+export const RULES = { ...SEED_RULES, ...API_RULES };
 
 export type RuleId = keyof typeof RULES;

@@ -1,29 +1,22 @@
 /**
- * Request dispatch: control API, routing, call counting, authentication, injected latency and
- * failures, then the handler; vAPI errors become their wire bodies here.
+ * Request dispatch: control API, routing (/rest or /api by path), call counting, authentication,
+ * injected latency and failures, then the handler; results and vAPI errors become the wire bodies of
+ * the request's flavour here.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RequestContext, Route, SimContext } from './context';
+import type { Flavour, RequestContext, Route, SimContext } from './context';
 import { HANDLED } from './context';
-import { VapiError, fail, message } from './errors';
+import { BASIC_CHALLENGE, VapiError, fail, message } from './errors';
+import { apiRoutes } from './routes/api';
 import { handleControl } from './routes/control';
-import { downloadSessionRoutes } from './routes/download-session';
-import { itemRoutes } from './routes/item';
-import { libraryRoutes } from './routes/library';
-import { authenticate, sessionRoutes } from './routes/session';
+import { restRoutes } from './routes/rest';
+import { authenticate } from './model/session';
 import { resetSocket, transferRoutes } from './routes/transfer';
-import { updateSessionRoutes } from './routes/update-session';
-import { readJson, sendEmpty, sendError, sendValue } from './wire';
+import { readJson, sendError, sendResult } from './wire';
 
-export const ROUTES: Route[] = [
-  ...sessionRoutes,
-  ...libraryRoutes,
-  ...itemRoutes,
-  ...updateSessionRoutes,
-  ...downloadSessionRoutes,
-  ...transferRoutes,
-];
+/** Every route of both flavours; each maps its wire format onto the same model operations (model/). */
+export const ROUTES: Route[] = [...restRoutes, ...apiRoutes, ...transferRoutes];
 
 function safeDecode(segment: string): string {
   try {
@@ -38,21 +31,35 @@ interface Match {
   params: string[];
 }
 
-/** Finds the route for method + path + `~action`; a known path with the wrong method/action is operation_not_found. */
-export function matchRoute(method: string, pathname: string, action: string | null): Match {
+/** /api paths are the vSphere 8 API; everything else (including the data path) is /rest. */
+export function flavourOf(pathname: string): Flavour {
+  return pathname === '/api' || pathname.startsWith('/api/') ? 'api' : 'rest';
+}
+
+/**
+ * Finds the route for method + path + action (`~action` on /rest, `action` on /api) + the query
+ * parameter that tells an /api `get` from a `list`; a known path with the wrong method/action is
+ * operation_not_found.
+ */
+export function matchRoute(method: string, url: URL): Match {
+  const flavour = flavourOf(url.pathname);
+  const action = url.searchParams.get(flavour === 'api' ? 'action' : '~action');
   let pathKnown = false;
   for (const route of ROUTES) {
-    const m = route.path.exec(pathname);
+    if (route.flavour !== flavour) continue;
+    const m = route.path.exec(url.pathname);
     if (!m) continue;
     pathKnown = true;
     const actionOk =
       route.action === null
-        ? action === null || action === 'create' || action === ''
+        ? action === null || (flavour === 'rest' && (action === 'create' || action === ''))
         : route.action === action;
     if (route.method !== method || !actionOk) continue;
+    if (route.query !== undefined && !url.searchParams.has(route.query)) continue;
     return { route, params: m.slice(1).map((p) => safeDecode(p ?? '')) };
   }
-  const what = `${method} ${pathname}${action ? `?~action=${action}` : ''}`;
+  const actionParam = flavour === 'api' ? 'action' : '~action';
+  const what = `${method} ${url.pathname}${action ? `?${actionParam}=${action}` : ''}`;
   return fail(
     'operation_not_found',
     'GENERAL',
@@ -64,16 +71,17 @@ function isVapiError(err: unknown): err is VapiError {
   return err instanceof VapiError || (err instanceof Error && err.name === 'VapiError');
 }
 
-async function handleRest(
+async function handleRequest(
   sim: SimContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
+  const flavour = flavourOf(url.pathname);
   try {
     // US_EXPIRY / DS_EXPIRY: expiry is applied lazily before every request (plus a sweep timer).
     sim.store.sweep();
-    const { route, params } = matchRoute(req.method ?? 'GET', url.pathname, url.searchParams.get('~action'));
+    const { route, params } = matchRoute(req.method ?? 'GET', url);
     sim.stats.countCall(route.op);
     const login = route.auth === false ? undefined : authenticate(sim, req);
     const delay = sim.faults.takeLatency(route.op);
@@ -97,6 +105,7 @@ async function handleRest(
     let body: Promise<unknown> | undefined;
     const ctx: RequestContext = {
       sim,
+      flavour,
       req,
       res,
       params,
@@ -106,14 +115,14 @@ async function handleRest(
     };
     const result = await route.handler(ctx);
     if (result === HANDLED) return;
-    if (result === undefined) sendEmpty(res);
-    else sendValue(res, result);
+    sendResult(res, flavour, result, route.created);
   } catch (err) {
     if (isVapiError(err)) {
       sendError(
         res,
         err,
-        err.kind === 'unauthenticated' ? { 'WWW-Authenticate': 'Basic realm="VAPI endpoint"' } : {},
+        err.kind === 'unauthenticated' ? { 'WWW-Authenticate': BASIC_CHALLENGE } : {},
+        flavour,
       );
       return;
     }
@@ -121,6 +130,8 @@ async function handleRest(
     sendError(
       res,
       new VapiError('internal_server_error', [message('clsim.GENERAL', `simulator bug: ${text}`)]),
+      {},
+      flavour,
     );
   }
 }
@@ -135,6 +146,6 @@ export function createListener(sim: SimContext): RequestListener {
     }
     sim.stats.requestStarted();
     res.once('close', () => sim.stats.requestEnded());
-    void handleRest(sim, req, res, url);
+    void handleRequest(sim, req, res, url);
   };
 }

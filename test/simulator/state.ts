@@ -111,6 +111,31 @@ export interface UpdateSession {
   /** complete was accepted while PULLs were still running; they finish it. */
   completing: boolean;
   clientToken?: string;
+  /** api-8.0.2 UpdateSessionModel.warning_behavior: set at create or by update (PATCH). */
+  warning_behavior: WarningBehavior[];
+  /** The certificate analysis of the preview, kept while the `.cert` file it came from is unchanged. */
+  preview?: { key: string; analysis: CertificateAnalysis };
+}
+
+/** api-8.0.2 ContentLibraryItemUpdatesessionWarningType. */
+export const WARNING_TYPES = [
+  'SELF_SIGNED_CERTIFICATE',
+  'EXPIRED_CERTIFICATE',
+  'NOT_YET_VALID_CERTIFICATE',
+  'UNTRUSTED_CERTIFICATE',
+] as const;
+export type WarningType = (typeof WARNING_TYPES)[number];
+
+export interface WarningBehavior {
+  type: WarningType;
+  ignored: boolean;
+}
+
+/** What the preview found in a signed package's certificate (ContentLibraryItemUpdatesessionCertificateInfo). */
+export interface CertificateAnalysis {
+  certificate_info?: { issuer: string; subject: string; self_signed: boolean; x509: string };
+  cert_chain?: string[];
+  warnings: Array<{ type: WarningType; message: LocalizableMessage }>;
 }
 
 export type DownloadSessionState = 'ACTIVE' | 'CANCELED' | 'ERROR';

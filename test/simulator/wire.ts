@@ -1,9 +1,11 @@
 /**
- * Wire helpers shared by the route files: `{"value": ...}` bodies, empty 200s for actions without a
- * result (as vcsim answers them), vAPI error bodies and JSON request parsing.
+ * Wire helpers shared by the route files: `{"value": ...}` bodies and empty 200s for actions without a
+ * result on /rest (as vcsim answers them), bare bodies with 201/204 on /api, vAPI error bodies and
+ * JSON request parsing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Flavour } from './context';
 import type { VapiError } from './errors';
 import { fail } from './errors';
 
@@ -27,15 +29,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/**
+ * Sends a handler's result in the flavour's format. /rest: `{"value": ...}` 200, or an empty 200.
+ * /api (api-8.0.2): the bare result, 201 for creates ("201": "Identifier of the new ..."), 204 with no
+ * body for operations without a result ("204": "").
+ */
+export function sendResult(res: ServerResponse, flavour: Flavour, result: unknown, created = false): void {
+  if (flavour === 'rest') {
+    if (result === undefined) sendEmpty(res);
+    else sendValue(res, result);
+    return;
+  }
+  if (result === undefined) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  sendJson(res, created ? 201 : 200, result);
+}
+
 /** Sends a vAPI error body with its HTTP status (no-op if headers already went out). */
 export function sendError(
   res: ServerResponse,
   err: VapiError,
   extraHeaders: Record<string, string> = {},
+  flavour: Flavour = 'rest',
 ): void {
   if (res.headersSent || res.destroyed) return;
   for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
-  sendJson(res, err.status, err.body());
+  sendJson(res, err.status(flavour), err.body(flavour));
 }
 
 /** Reads a JSON request body (empty body -> {}); malformed JSON is invalid_argument. */

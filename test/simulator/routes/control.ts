@@ -3,17 +3,19 @@
  * read stats. Bodies and answers are plain JSON (not vAPI-wrapped).
  *
  *   GET    /__sim/info                         url, datastore, thumbprint, dataDir, timeouts
- *   PUT    /__sim/config                       {sessionIdleTimeoutMs?, prepareDelayMs?}
+ *   PUT    /__sim/config                       {sessionIdleTimeoutMs?, prepareDelayMs?,
+ *                                              trustedCertificates? (PEM list: signers previews trust)}
  *   GET    /__sim/stats                        StatsSnapshot
  *   POST   /__sim/stats/reset
  *   GET    /__sim/faults                       registered faults
  *   DELETE /__sim/faults[/<id>]                clear all / one
  *   POST   /__sim/faults/<kind>                kind: reset-transfer | fail | latency | fail-prepare |
  *                                              corrupt-checksum | hostile-file-name | disable-range |
- *                                              limit-rate  -> {id}
+ *                                              limit-rate | preview-warnings  -> {id}
  *   POST   /__sim/expire-session               {session_id}
  *   POST   /__sim/invalidate-logins
  */
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { SimContext } from '../context';
@@ -23,6 +25,7 @@ import { readJson, sendJson } from '../wire';
 const Config = z.object({
   sessionIdleTimeoutMs: z.number().int().positive().optional(),
   prepareDelayMs: z.number().int().nonnegative().optional(),
+  trustedCertificates: z.array(z.string()).optional(),
 });
 const Expire = z.object({ session_id: z.string() });
 
@@ -35,6 +38,7 @@ const FAULTS: Record<string, (sim: SimContext, body: never) => FaultHandle> = {
   'hostile-file-name': (sim, body) => sim.faults.hostileFileName(body),
   'disable-range': (sim) => sim.faults.disableRange(),
   'limit-rate': (sim, body) => sim.faults.limitRate(body),
+  'preview-warnings': (sim, body) => sim.faults.previewWarnings(body),
 };
 
 export function controlInfo(sim: SimContext): Record<string, unknown> {
@@ -56,6 +60,8 @@ async function route(sim: SimContext, req: IncomingMessage, path: string): Promi
     const c = Config.parse(body);
     if (c.sessionIdleTimeoutMs !== undefined) sim.store.opts.idleTimeoutMs = c.sessionIdleTimeoutMs;
     if (c.prepareDelayMs !== undefined) sim.prepareDelayMs = c.prepareDelayMs;
+    if (c.trustedCertificates !== undefined)
+      sim.trustedCertificates = c.trustedCertificates.map((pem) => new X509Certificate(pem));
     return [200, controlInfo(sim)];
   }
   if (method === 'GET' && path === '/__sim/stats') return [200, sim.stats.snapshot()];

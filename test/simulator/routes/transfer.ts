@@ -305,9 +305,31 @@ async function guarded(
   }
 }
 
+// The data path is the same for both flavours: the model hands out these URLs as upload and download endpoints.
 const data = pathPattern('/cis/data/{seg}/{seg}');
 export const transferRoutes: Route[] = [
-  { method: 'PUT', path: data, action: null, op: 'transfer.put', handler: (ctx) => guarded(ctx, put) },
-  { method: 'GET', path: data, action: null, op: 'transfer.get', handler: (ctx) => guarded(ctx, get) },
-  { method: 'HEAD', path: data, action: null, op: 'transfer.get', handler: (ctx) => guarded(ctx, get) },
+  {
+    flavour: 'rest',
+    method: 'PUT',
+    path: data,
+    action: null,
+    op: 'transfer.put',
+    handler: (ctx) => guarded(ctx, put),
+  },
+  {
+    flavour: 'rest',
+    method: 'GET',
+    path: data,
+    action: null,
+    op: 'transfer.get',
+    handler: (ctx) => guarded(ctx, get),
+  },
+  {
+    flavour: 'rest',
+    method: 'HEAD',
+    path: data,
+    action: null,
+    op: 'transfer.get',
+    handler: (ctx) => guarded(ctx, get),
+  },
 ];

@@ -1,8 +1,10 @@
-/** cis session: login with Basic auth, current session, logout. */
+/**
+ * cis session: login with Basic auth, current session, logout. One login store for both flavours: a
+ * token from `POST /api/session` works on /rest and the other way round, as on vCenter.
+ */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { RequestContext, Route, SimContext } from '../context';
-import { pathPattern } from '../context';
+import type { SimContext } from '../context';
 import { fail } from '../errors';
 import type { Login } from '../state';
 import { isoTime } from '../wire';
@@ -54,8 +56,8 @@ export function authenticate(sim: SimContext, req: IncomingMessage): Login {
   return login;
 }
 
-function create(ctx: RequestContext): string {
-  const { sim, req, res } = ctx;
+/** Logs in with the request's Basic credentials; returns the new token (401 unauthenticated otherwise). */
+export function login(sim: SimContext, req: IncomingMessage): string {
   const creds = basicCredentials(req);
   const ok =
     creds !== undefined &&
@@ -66,14 +68,11 @@ function create(ctx: RequestContext): string {
   const token = randomBytes(16).toString('hex');
   const now = sim.store.now();
   sim.store.logins.set(token, { token, user: creds.user, created: now, lastAccessed: now });
-  // vcsim (and vCenter) also set the cookie unless the client asks for header-only authn.
-  if (String(req.headers['vmware-use-header-authn']).toLowerCase() !== 'true')
-    res.setHeader('Set-Cookie', `${SESSION_HEADER}=${token}; Path=/rest; HttpOnly`);
   return token;
 }
 
-function get(ctx: RequestContext): unknown {
-  const login = ctx.login;
+/** The current session (CisSessionInfo in session.json: user, created_time, last_accessed_time). */
+export function sessionInfo(login: Login | undefined): unknown {
   if (!login) return fail('unauthenticated', 'AUTH_REQUIRED', 'not logged in');
   return {
     user: login.user,
@@ -82,15 +81,7 @@ function get(ctx: RequestContext): unknown {
   };
 }
 
-function remove(ctx: RequestContext): undefined {
-  if (ctx.login) ctx.sim.store.logins.delete(ctx.login.token);
+export function logout(sim: SimContext, login: Login | undefined): undefined {
+  if (login) sim.store.logins.delete(login.token);
   return undefined;
 }
-
-const path = pathPattern('/cis/session');
-export const sessionRoutes: Route[] = [
-  { method: 'POST', path, action: null, op: 'session.create', auth: false, handler: create },
-  { method: 'POST', path, action: 'get', op: 'session.get', handler: get },
-  { method: 'GET', path, action: null, op: 'session.get', handler: get },
-  { method: 'DELETE', path, action: null, op: 'session.delete', handler: remove },
-];

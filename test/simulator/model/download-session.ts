@@ -8,26 +8,17 @@ import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import type { RequestContext, Route, SimContext } from '../context';
-import { pathPattern } from '../context';
+import type { SimContext } from '../context';
 import { fail, message } from '../errors';
 import { corrupt } from '../faults';
 import { Blob } from '../state';
 import type { DownloadFile, DownloadSession } from '../state';
-import { isUuid, isoTime, parseBody } from '../wire';
+import { isoTime, parseBody } from '../wire';
+import { checkClientToken } from './token';
 import { nextProgress } from './update-session';
 
-const CreateSession = z.object({
-  client_token: z.string().optional(),
-  create_spec: z.looseObject({ library_item_id: z.string().min(1) }),
-});
-const KeepAlive = z.looseObject({
-  progress: z.unknown().optional(),
-  client_progress: z.unknown().optional(),
-});
-const Fail = z.looseObject({ client_error_message: z.string() });
-const FileNameBody = z.looseObject({ file_name: z.string() });
-const Prepare = z.looseObject({
+const CreateSpec = z.looseObject({ library_item_id: z.string().min(1) });
+const PrepareSpec = z.looseObject({
   file_name: z.string(),
   endpoint_type: z.enum(['HTTPS', 'DIRECT']).default('HTTPS'),
 });
@@ -135,15 +126,14 @@ function requireActive(
     );
 }
 
-async function create(ctx: RequestContext): Promise<unknown> {
-  const { sim } = ctx;
+export function createDownloadSession(
+  sim: SimContext,
+  rawSpec: unknown,
+  client_token: string | undefined,
+): string {
   const { store } = sim;
-  const { client_token, create_spec } = parseBody(CreateSession, await ctx.body());
-  // CLIENT_TOKEN_UUID (001): "InvalidArgument if the client_token does not conform to the UUID format."
-  if (client_token !== undefined && !isUuid(client_token))
-    fail('invalid_argument', 'CLIENT_TOKEN_UUID', `client_token ${client_token} is not a UUID`, [
-      client_token,
-    ]);
+  const create_spec = parseBody(CreateSpec, rawSpec);
+  checkClientToken(client_token);
   const itemId = create_spec.library_item_id;
   const earlier = store.lookupToken('downloadsession', client_token, itemId);
   if (earlier !== undefined && store.downloadSessions.has(earlier)) return earlier;
@@ -170,76 +160,71 @@ async function create(ctx: RequestContext): Promise<unknown> {
   return s.id;
 }
 
-function list(ctx: RequestContext): unknown {
-  const itemId = ctx.query.get('library_item_id');
+export function listDownloadSessions(sim: SimContext, itemId: string | null): string[] {
   // LIST_FILTER_NOT_FOUND (001): "NotFound if a library item identifier is given for an item which does not exist."
-  if (itemId !== null && !ctx.sim.store.items.has(itemId))
+  if (itemId !== null && !sim.store.items.has(itemId))
     fail('not_found', 'LIST_FILTER_NOT_FOUND', `library item ${itemId} does not exist`, [itemId]);
-  return [...ctx.sim.store.downloadSessions.values()]
+  return [...sim.store.downloadSessions.values()]
     .filter((s) => itemId === null || s.library_item_id === itemId)
     .map((s) => s.id);
 }
 
-function get(ctx: RequestContext): unknown {
-  return downloadSessionModel(ctx.sim, ctx.sim.store.getDownloadSession(ctx.params[0] ?? ''));
+export function getDownloadSession(sim: SimContext, id: string): unknown {
+  return downloadSessionModel(sim, sim.store.getDownloadSession(id));
 }
 
-async function keepAlive(ctx: RequestContext): Promise<undefined> {
-  const s = ctx.sim.store.getDownloadSession(ctx.params[0] ?? '');
-  const body = parseBody(KeepAlive, await ctx.body());
+export function keepAliveDownloadSession(sim: SimContext, id: string, progressValue: unknown): undefined {
+  const s = sim.store.getDownloadSession(id);
   // DS_KEEP_ALIVE_ACTIVE (001): "This operation is allowed only if the session is in the DownloadSessionModel.State.ACTIVE state."
   requireActive(s, 'DS_KEEP_ALIVE_ACTIVE', 'keep_alive');
-  const progress = nextProgress(body.progress ?? body.client_progress, s.client_progress);
+  const progress = nextProgress(progressValue, s.client_progress);
   if (progress !== undefined) s.client_progress = progress;
-  ctx.sim.store.touch(s);
+  sim.store.touch(s);
   return undefined;
 }
 
-function cancel(ctx: RequestContext): undefined {
-  const s = ctx.sim.store.getDownloadSession(ctx.params[0] ?? '');
+export function cancelDownloadSession(sim: SimContext, id: string): undefined {
+  const s = sim.store.getDownloadSession(id);
   requireActive(s, 'DS_CANCEL', 'cancel');
   // DS_CANCEL (001): "This method will abort any ongoing transfers and invalidate transfer urls that the
   // client may be downloading from." The session stays CANCELED (vcsim deletes it).
-  ctx.sim.store.stopDownloadActivity(s);
+  sim.store.stopDownloadActivity(s);
   s.state = 'CANCELED';
-  ctx.sim.store.touch(s);
+  sim.store.touch(s);
   return undefined;
 }
 
-async function failSession(ctx: RequestContext): Promise<undefined> {
-  const s = ctx.sim.store.getDownloadSession(ctx.params[0] ?? '');
-  const { client_error_message } = parseBody(Fail, await ctx.body());
+export function failDownloadSession(sim: SimContext, id: string, client_error_message: string): undefined {
+  const s = sim.store.getDownloadSession(id);
   // DS_FAIL (001): "Terminates the download session with a client specified error message."
   requireActive(s, 'DS_FAIL', 'fail');
-  ctx.sim.store.stopDownloadActivity(s);
+  sim.store.stopDownloadActivity(s);
   s.state = 'ERROR';
   s.error_message = message(
     'com.vmware.content.library.item.DownloadSession.client_error',
     client_error_message,
     [client_error_message],
   );
-  ctx.sim.store.touch(s);
+  sim.store.touch(s);
   return undefined;
 }
 
-function remove(ctx: RequestContext): undefined {
-  ctx.sim.store.endDownloadSession(ctx.sim.store.getDownloadSession(ctx.params[0] ?? ''), 'deleted');
+export function deleteDownloadSession(sim: SimContext, id: string): undefined {
+  sim.store.endDownloadSession(sim.store.getDownloadSession(id), 'deleted');
   return undefined;
 }
 
-function listFiles(ctx: RequestContext): unknown {
-  const id = ctx.query.get('download_session_id');
+export function listDownloadFiles(sim: SimContext, id: string | null): unknown[] {
   if (!id) return fail('invalid_argument', 'GENERAL', 'download_session_id is required');
-  const s = ctx.sim.store.getDownloadSession(id);
-  addHostileFile(ctx.sim, s);
-  return [...s.files.values()].map((f) => fileInfo(ctx.sim, s, f));
+  const s = sim.store.getDownloadSession(id);
+  addHostileFile(sim, s);
+  return [...s.files.values()].map((f) => fileInfo(sim, s, f));
 }
 
-async function getFile(ctx: RequestContext): Promise<unknown> {
-  const s = ctx.sim.store.getDownloadSession(ctx.params[0] ?? '');
-  const { file_name } = parseBody(FileNameBody, await ctx.body());
-  addHostileFile(ctx.sim, s);
-  return fileInfo(ctx.sim, s, fileOf(s, file_name));
+export function getDownloadFile(sim: SimContext, id: string, file_name: string): unknown {
+  const s = sim.store.getDownloadSession(id);
+  addHostileFile(sim, s);
+  return fileInfo(sim, s, fileOf(s, file_name));
 }
 
 /**
@@ -248,10 +233,9 @@ async function getFile(ctx: RequestContext): Promise<unknown> {
  * DS_PREPARE_STATES (003): PREPARE_REQUESTED "the server hasn't started the preparation yet", PREPARING
  * "in the process of being prepared", PREPARED "ready for download", ERROR "Prepare failed."
  */
-async function prepare(ctx: RequestContext): Promise<unknown> {
-  const { sim } = ctx;
-  const s = sim.store.getDownloadSession(ctx.params[0] ?? '');
-  const { file_name, endpoint_type } = parseBody(Prepare, await ctx.body());
+export function prepareDownloadFile(sim: SimContext, id: string, rawSpec: unknown): unknown {
+  const s = sim.store.getDownloadSession(id);
+  const { file_name, endpoint_type } = parseBody(PrepareSpec, rawSpec);
   requireActive(s, 'DS_PREPARE_STATES', 'prepare');
   addHostileFile(sim, s);
   const f = fileOf(s, file_name);
@@ -283,27 +267,3 @@ async function prepare(ctx: RequestContext): Promise<unknown> {
   }
   return fileInfo(sim, s, f);
 }
-
-const root = pathPattern('/content/library/item/download-session');
-const byId = pathPattern('/content/library/item/download-session/{id}');
-const files = pathPattern('/content/library/item/downloadsession/file');
-const filesById = pathPattern('/content/library/item/downloadsession/file/{id}');
-
-export const downloadSessionRoutes: Route[] = [
-  { method: 'POST', path: root, action: null, op: 'downloadsession.create', handler: create },
-  { method: 'GET', path: root, action: null, op: 'downloadsession.list', handler: list },
-  { method: 'GET', path: byId, action: null, op: 'downloadsession.get', handler: get },
-  { method: 'POST', path: byId, action: 'keep-alive', op: 'downloadsession.keep-alive', handler: keepAlive },
-  { method: 'POST', path: byId, action: 'cancel', op: 'downloadsession.cancel', handler: cancel },
-  { method: 'POST', path: byId, action: 'fail', op: 'downloadsession.fail', handler: failSession },
-  { method: 'DELETE', path: byId, action: null, op: 'downloadsession.delete', handler: remove },
-  { method: 'GET', path: files, action: null, op: 'downloadsession.file.list', handler: listFiles },
-  { method: 'POST', path: filesById, action: 'get', op: 'downloadsession.file.get', handler: getFile },
-  {
-    method: 'POST',
-    path: filesById,
-    action: 'prepare',
-    op: 'downloadsession.file.prepare',
-    handler: prepare,
-  },
-];
