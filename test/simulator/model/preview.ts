@@ -81,13 +81,22 @@ function distinguishedName(text: string): string {
   return text.split('\n').filter(Boolean).join('/');
 }
 
+/**
+ * `cert` names `issuer` as its issuer and carries its signature. By name and signature rather than
+ * checkIssued(), which (as OpenSSL's X509_check_issued) also wants keyCertSign, which self-signed leaf
+ * certificates usually lack.
+ */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
+}
+
 /** True when `anchors` vouch for `leaf`, directly or through the other certificates the file carries. */
 function trusted(leaf: X509Certificate, chain: X509Certificate[], anchors: X509Certificate[]): boolean {
   let current = leaf;
   for (let depth = 0; depth <= chain.length; depth++) {
     if (anchors.some((a) => a.fingerprint256 === current.fingerprint256)) return true;
-    if (anchors.some((a) => current.checkIssued(a) && current.verify(a.publicKey))) return true;
-    const issuer = chain.find((c) => c !== current && current.checkIssued(c) && current.verify(c.publicKey));
+    if (anchors.some((a) => issuedBy(current, a))) return true;
+    const issuer = chain.find((c) => c !== current && issuedBy(current, c));
     if (!issuer) return false;
     current = issuer;
   }
@@ -110,7 +119,7 @@ export function analyseCertificate(sim: SimContext, text: string, now: number): 
   const leaf = chain[0];
   // Decision: a `.cert` without a readable certificate is a signature nobody can vouch for.
   if (!leaf) return { warnings: [warning('UNTRUSTED_CERTIFICATE', 'No X.509 certificate could be read.')] };
-  const selfSigned = leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey);
+  const selfSigned = issuedBy(leaf, leaf);
   const warnings: CertificateAnalysis['warnings'] = [];
   if (selfSigned) warnings.push(warning('SELF_SIGNED_CERTIFICATE'));
   if (Date.parse(leaf.validTo) < now)
