@@ -18,6 +18,7 @@ import {
 import { permanent, sessionGone } from './failures';
 import { heartbeatEvery } from './heartbeat-while';
 import { byteCounter, recordThroughput } from './metrics';
+import { sourceEndpointCertificate } from './content-library/tls';
 import { createDigester, readRange, type DigestAlgorithm, type PlannedFile } from './sources';
 import type { VCenterClients } from './vcenter-clients';
 
@@ -217,12 +218,7 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
           await client.addUpdateSessionFile(sessionId, {
             name: file.name,
             source_type: 'PULL',
-            source_endpoint: {
-              uri: origin.url,
-              ...(origin.sslCertificateThumbprint
-                ? { ssl_certificate_thumbprint: origin.sslCertificateThumbprint }
-                : {}),
-            },
+            source_endpoint: { uri: origin.url, ...sourceEndpointCertificate(origin) },
             ...(file.size ? { size: file.size } : {}),
             ...(origin.checksum ? { checksum_info: origin.checksum } : {}),
           });

@@ -51,10 +51,16 @@ const optionalChecksumInfo = z.preprocess(
   ChecksumInfo.optional(),
 );
 
-/** `TransferEndpoint`: a transfer URI and, for HTTPS, the SHA-1 thumbprint to pin instead of normal verification. */
+/**
+ * `TransferEndpoint`: a transfer URI and, for HTTPS, the certificate to pin instead of normal
+ * verification: a thumbprint (SHA-1 in the seeds and 8.0.2, SHA-256 in later releases) or, in
+ * later releases, the PEM `ssl_certificate`, which wins when both are set (8.0.2's description
+ * of `ssl_certificate_thumbprint`). Pinning: tls.ts `endpointPin`.
+ */
 export const TransferEndpoint = z.object({
   uri: z.string().min(1),
   ssl_certificate_thumbprint: z.string().optional(),
+  ssl_certificate: z.string().optional(),
 });
 export type TransferEndpoint = z.infer<typeof TransferEndpoint>;
 

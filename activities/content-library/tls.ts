@@ -64,20 +64,25 @@ function fixFor(
   return '';
 }
 
+/** The two thumbprint forms accepted, for messages. */
+export const THUMBPRINT_FORMS =
+  'a SHA-1 thumbprint (40 hex digits) or a SHA-256 one (64 hex digits), plain or colon-separated (AA:BB:...)';
+
 /**
  * Canonical form of a thumbprint: upper-case hex pairs joined by colons. Accepts 20 bytes
  * (SHA-1) or 32 bytes (SHA-256): the vSphere 8.0.2 spec still defines
  * `ssl_certificate_thumbprint` as "the SHA-1 hash of the DER encoding of the remote
  * endpoint's SSL certificate" (reference/api-8.0.2/content-library.json, TransferEndpoint),
  * while later releases describe SHA-256 thumbprints (reference/api-8.0.2/README.md), so
- * both must pin. Throws on anything else.
+ * both must pin; the length says which. Throws a TypeError naming `field` (the setting or
+ * wire field the value came from) and both accepted forms on anything else.
  */
-export function normalizeThumbprint(thumbprint: string): string {
+export function normalizeThumbprint(thumbprint: string, field = 'thumbprint'): string {
   const hex = thumbprint.replace(/[:\s-]/g, '').toUpperCase();
   if (!/^(?:[0-9A-F]{40}|[0-9A-F]{64})$/.test(hex)) {
-    throw new TypeError(
-      `invalid thumbprint ${JSON.stringify(thumbprint)}: expected 20 hex bytes (SHA-1) or 32 (SHA-256), as AA:BB:... or plain hex`,
-    );
+    const shown = thumbprint.length > 100 ? `${thumbprint.slice(0, 97)}...` : thumbprint;
+    const why = /^[0-9A-F]*$/.test(hex) ? `${hex.length} hex digits` : 'not hex';
+    throw new TypeError(`${field} ${JSON.stringify(shown)} (${why}) is not ${THUMBPRINT_FORMS}`);
   }
   return hex.match(/../g)!.join(':');
 }
@@ -129,6 +134,62 @@ export function derOfPem(pem: string, source: string): Buffer {
       `${source}: not a PEM certificate (${(err as Error).message}); expected -----BEGIN CERTIFICATE----- ...`,
     );
   }
+}
+
+/** The wire fields of a `TransferEndpoint` that pin its certificate. */
+export interface EndpointCertificateFields {
+  ssl_certificate_thumbprint?: string | undefined;
+  ssl_certificate?: string | undefined;
+}
+
+/** A pin and the key that identifies it (for sharing one pinned pool per certificate). */
+export interface EndpointPin {
+  key: string;
+  pin: Pin;
+}
+
+/**
+ * The pin a transfer endpoint asks for, if any. 8.0.2's `TransferEndpoint` says its
+ * thumbprint "will not be checked ... if {TransferEndpoint#sslCertificate} is also set", so
+ * a PEM `ssl_certificate` wins and the thumbprint is then ignored. A malformed value is a
+ * TypeError naming the field.
+ */
+export function endpointPin(endpoint: EndpointCertificateFields): EndpointPin | undefined {
+  if (endpoint.ssl_certificate) {
+    const certificate = derOfPem(endpoint.ssl_certificate, "the transfer endpoint's ssl_certificate");
+    return {
+      key: `certificate ${thumbprintOf(certificate, 'sha256')}`,
+      pin: { certificate, source: 'ssl_certificate of the transfer endpoint' },
+    };
+  }
+  if (endpoint.ssl_certificate_thumbprint) {
+    const thumbprint = normalizeThumbprint(endpoint.ssl_certificate_thumbprint, 'ssl_certificate_thumbprint');
+    return { key: thumbprint, pin: thumbprint };
+  }
+  return undefined;
+}
+
+/**
+ * The certificate fields of a PULL `source_endpoint` from what the caller gave: the thumbprint
+ * as vCenter prints it (AA:BB:..., upper case), the PEM as is. Both go when both are given, as
+ * govc sends the PEM `ssl_certificate` it probed (govmomi library_item_updatesession_file.go);
+ * a server that knows `ssl_certificate` then ignores the thumbprint (8.0.2 TransferEndpoint).
+ */
+export function sourceEndpointCertificate(given: {
+  sslCertificateThumbprint?: string | undefined;
+  sslCertificate?: string | undefined;
+}): EndpointCertificateFields {
+  return {
+    ...(given.sslCertificateThumbprint
+      ? {
+          ssl_certificate_thumbprint: normalizeThumbprint(
+            given.sslCertificateThumbprint,
+            'source.sslCertificateThumbprint',
+          ),
+        }
+      : {}),
+    ...(given.sslCertificate ? { ssl_certificate: given.sslCertificate } : {}),
+  };
 }
 
 /**

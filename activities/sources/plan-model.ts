@@ -21,7 +21,11 @@ export const UrlOrigin = z.object({
   kind: z.literal('url'),
   url: z.string(),
   sslCertificateThumbprint: z.string().optional(),
-  checksum: z.object({ algorithm: z.enum(['SHA1', 'MD5']), checksum: z.string() }).optional(),
+  /** PEM of the source server's certificate, sent as the endpoint's `ssl_certificate`. */
+  sslCertificate: z.string().optional(),
+  checksum: z
+    .object({ algorithm: z.enum(['SHA1', 'MD5', 'SHA256', 'SHA512']), checksum: z.string() })
+    .optional(),
 });
 export type UrlOrigin = z.infer<typeof UrlOrigin>;
 

@@ -4,6 +4,7 @@
  * surface later as an opaque server error.
  */
 import { uploadSourceProblem, type UploadSource } from '../../workflows/definitions/upload';
+import { derOfPem } from '../content-library/tls';
 import { SourceError } from './errors';
 import { assertItemFileName, quoteName, unsafeNameReason } from './names';
 import { itemTypeFor, type PlannedUrlFile, type SourcePlan } from './plan-model';
@@ -46,6 +47,9 @@ export function planUrl(source: Extract<UploadSource, { kind: 'url' }>): SourceP
       ...(source.sslCertificateThumbprint !== undefined
         ? { sslCertificateThumbprint: source.sslCertificateThumbprint }
         : {}),
+      ...(source.sslCertificate !== undefined
+        ? { sslCertificate: pemCertificate(source.sslCertificate) }
+        : {}),
       ...(source.checksum !== undefined ? { checksum: source.checksum } : {}),
     },
     ...(source.size !== undefined ? { size: source.size } : {}),
@@ -57,6 +61,22 @@ export function planUrl(source: Extract<UploadSource, { kind: 'url' }>): SourceP
     files: [file],
     totalBytes: source.size ?? 0,
   };
+}
+
+/** The PEM as given, once it parses as a certificate: refused now rather than by the vCenter mid-session. */
+function pemCertificate(pem: string): string {
+  try {
+    derOfPem(pem, 'source.sslCertificate');
+  } catch (err) {
+    throw new SourceError(
+      'URL_INVALID',
+      `${(err as Error).message}; give the source server's own certificate`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return pem;
 }
 
 /** The URL path's last segment, percent-decoded, which must be a safe file name. */

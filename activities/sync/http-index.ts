@@ -20,7 +20,11 @@ import { SourceError } from '../sources';
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 
 function dispatcherFor(thumbprint: string | undefined): Agent {
-  return thumbprint ? new Agent({ connect: pinnedConnector(normalizeThumbprint(thumbprint)) }) : new Agent();
+  return thumbprint
+    ? new Agent({
+        connect: pinnedConnector(normalizeThumbprint(thumbprint, 'source.sslCertificateThumbprint')),
+      })
+    : new Agent();
 }
 
 async function get(

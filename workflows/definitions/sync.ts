@@ -5,6 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
+import { SslCertificateThumbprint } from './certificate';
 import { hashedNameKey } from '../lib/sha256';
 import { AbsolutePath, OutageBudgetMs, OutageRetryIntervalMs, Ref } from './transfer';
 import { plainHttpProblem, redactUrlSecrets, urlSecretsProblem } from './url-secrets';
@@ -34,8 +35,8 @@ export const SyncSource = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('index'),
     url: HttpUrl,
-    /** SHA-1 thumbprint of the index server's certificate, for the worker and for the vCenter's pulls. */
-    sslCertificateThumbprint: z.string().optional(),
+    /** SHA-1 or SHA-256 thumbprint of the index server's certificate, for the worker and for the vCenter's pulls. */
+    sslCertificateThumbprint: SslCertificateThumbprint.optional(),
     /**
      * Before the vCenter pulls a new or changed file, the worker streams it once to check the
      * index's SHA-256 and derive the SHA-1 the pull is then verified against (vCenter checks

@@ -13,16 +13,13 @@ import {
   TransferProgress,
 } from './transfer';
 import { plainHttpProblem, urlSecretsProblem } from './url-secrets';
+import { SourceChecksum, SslCertificatePem, SslCertificateThumbprint } from './certificate';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
 export { FileProgress, Phase, progressQuery } from './transfer';
 
-/** A checksum as the seeds' File.ChecksumInfo: algorithm SHA1 (default) or MD5, lowercase hex. */
-export const SourceChecksum = z.object({
-  algorithm: z.enum(['SHA1', 'MD5']).default('SHA1'),
-  checksum: z.string().regex(/^[0-9a-fA-F]+$/, { message: 'expected a hex digest' }),
-});
-export type SourceChecksum = z.infer<typeof SourceChecksum>;
+// File.ChecksumInfo (SHA1, MD5, and 8.0.2's SHA256, SHA512) and TransferEndpoint's certificate fields.
+export { SourceChecksum, SslCertificatePem, SslCertificateThumbprint } from './certificate';
 
 /** Where the item's content comes from. Paths are on the worker's host (or a shared mount). */
 export const UploadSource = z.discriminatedUnion('kind', [
@@ -42,8 +39,10 @@ export const UploadSource = z.discriminatedUnion('kind', [
     /** Item file name. @default the URL's last path segment */
     name: z.string().min(1).optional(),
     size: z.number().int().nonnegative().optional(),
-    /** SHA-1 thumbprint of the source server's certificate, for HTTPS sources. */
-    sslCertificateThumbprint: z.string().optional(),
+    /** SHA-1 or SHA-256 thumbprint of the source server's certificate, for HTTPS sources (`ssl_certificate_thumbprint`). */
+    sslCertificateThumbprint: SslCertificateThumbprint.optional(),
+    /** The source server's certificate as PEM, which the vCenter pins (`ssl_certificate`; wins over the thumbprint). */
+    sslCertificate: SslCertificatePem.optional(),
     checksum: SourceChecksum.optional(),
     /** Accept an `http://` URL, which the vCenter pulls unencrypted. @default false */
     allowPlainHttp: z.boolean().optional(),

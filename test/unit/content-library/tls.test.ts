@@ -70,7 +70,7 @@ describe('thumbprints', () => {
     const plain = thumbprint.replace(/:/g, '').toLowerCase();
     expect(normalizeThumbprint(plain)).toBe(thumbprint);
     expect(normalizeThumbprint(thumbprint.toLowerCase())).toBe(thumbprint);
-    expect(() => normalizeThumbprint('AA:BB')).toThrow(/20 hex bytes/);
+    expect(() => normalizeThumbprint('AA:BB')).toThrow(/4 hex digits\) is not a SHA-1 thumbprint/);
     expect(() => normalizeThumbprint('zz'.repeat(20))).toThrow(TypeError);
   });
 });
