@@ -16,6 +16,7 @@ import { sessionLeaseActivities } from './session-lease';
 import { relayFileActivities } from './relay-file';
 import { syncActivities } from './sync';
 import { updateSessionActivities } from './update-sessions';
+import { updateSessionPreviewActivities } from './update-session-preview';
 import { uploadFileActivities } from './upload-file';
 import type { VCenterClients } from './vcenter-clients';
 
@@ -52,6 +53,7 @@ export function createActivities({
     ...planActivities(vcenters, allowed),
     ...libraryItemActivities(vcenters),
     ...updateSessionActivities(vcenters, temporal),
+    ...updateSessionPreviewActivities(vcenters),
     ...uploadFileActivities(vcenters, allowed),
     ...relayFileActivities(vcenters),
     ...syncActivities(vcenters, allowed),

@@ -11,6 +11,7 @@ import { registerDev } from './commands/dev';
 import { registerDownload } from './commands/download';
 import { registerUpload } from './commands/upload';
 import { registerWorker } from './commands/worker';
+import { registerApproval } from './commands/approve';
 import { registerCancel } from './commands/cancel';
 import { registerCodecServer } from './commands/codec-server';
 import { registerList } from './commands/list';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerList(program);
   registerCancel(program);
+  registerApproval(program);
   registerReap(program);
   registerSchedule(program);
   registerSync(program);

@@ -53,6 +53,7 @@ export const EXIT_CLASS: Record<ExitCode, string> = {
 const TYPES_BY_CODE: Record<Exclude<ExitCode, 0 | 1>, readonly string[]> = {
   [EXIT.BAD_INPUT]: [
     'InvalidInputError',
+    'ApprovalRefused',
     'InvalidInput',
     'ConfigError',
     'ZodError',
@@ -84,13 +85,21 @@ const TYPES_BY_CODE: Record<Exclude<ExitCode, 0 | 1>, readonly string[]> = {
     'DuplicateName',
     'AmbiguousLibrary',
     'ItemBusy',
+    'NotAwaitingApproval',
     'ResourceBusyError',
     'ConcurrentChangeError',
     'NotAllowedInCurrentStateError',
     'ManagedElsewhere',
     'NotManaged',
   ],
-  [EXIT.NOT_ALLOWED]: ['PathNotAllowed', 'UnauthorizedError', 'UnauthenticatedError'],
+  [EXIT.NOT_ALLOWED]: [
+    'PathNotAllowed',
+    'UnauthorizedError',
+    'UnauthenticatedError',
+    // a signed package's certificate refused by the upload's policy or by a person
+    'CertificateWarnings',
+    'ApprovalRejected',
+  ],
   [EXIT.UNAVAILABLE]: [
     'TemporalUnreachableError',
     'TransportError',
@@ -116,7 +125,7 @@ const TYPES_BY_CODE: Record<Exclude<ExitCode, 0 | 1>, readonly string[]> = {
     'NoUploadEndpoint',
   ],
   [EXIT.CANCELLED]: ['CancelledFailure', 'TerminatedFailure'],
-  [EXIT.TIMED_OUT]: ['TimeBudgetExceeded', 'TimeoutFailure'],
+  [EXIT.TIMED_OUT]: ['TimeBudgetExceeded', 'TimeoutFailure', 'ApprovalTimedOut'],
 };
 
 const CODE_OF_TYPE = new Map<string, ExitCode>(

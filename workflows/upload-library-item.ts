@@ -42,6 +42,7 @@ import { refuseSourceProblem } from './lib/source-check';
 import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { SagaStatus } from './lib/saga-status';
+import { CertificateApproval } from './lib/approval';
 import { SessionLease } from './lib/session-lease';
 
 /** How long the saga waits for a completed session to reach DONE (PULL sources apply after `complete`). */
@@ -140,6 +141,7 @@ async function upload(
   // Pushed files are hashed with SHA-1 only when asked (or a manifest names it): a run that
   // began before this change keeps hashing every file, as its result promised.
   const hashSha1 = options.checksum === true || !patched(HASH_WHEN_CHECKED_PATCH);
+  const approval = new CertificateApproval(progress, status, options);
 
   // Everything checkable is checked before anything is created.
   const plan: SourcePlan = await control.planUpload(input.source);
@@ -242,6 +244,8 @@ async function upload(
             plan.files.map((f) => f.name),
           )
         : [];
+      // A signed OVF/OVA vCenter warns about waits here for a decision (lib/approval.ts); the lease may cut it short.
+      await transfers.run(async () => approval.review(control, vcenter, sessionId, plan));
 
       status.phase('validating');
       await slow.validateUpdateSession(vcenter, sessionId);
@@ -278,6 +282,7 @@ async function upload(
           skipped: f.skipped,
         })),
         removedFiles,
+        ...(approval.result ? { approval: approval.result } : {}),
       };
     } catch (err) {
       // Stop sibling transfers still running in this session before deciding what next.

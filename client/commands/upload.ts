@@ -4,6 +4,7 @@ import { withWorkflowContext } from '../failure-report';
 import type { UploadInput, UploadSource } from '../../workflows/definitions/upload';
 import { formatBytes } from '../../workflows/lib/format';
 import { InvalidInputError } from '../errors';
+import { approvalOptions } from './approve';
 
 interface UploadOptions {
   library: string;
@@ -20,6 +21,8 @@ interface UploadOptions {
   json?: boolean;
   allowPlainHttp?: boolean;
   checksum?: boolean;
+  warnings?: string;
+  approvalTimeout?: string;
 }
 
 /** Turns what the user typed into a source: a URL, an .ova, an .ovf, or any other file. */
@@ -66,6 +69,14 @@ export function registerUpload(program: Command): void {
       '--checksum',
       "compute each file's SHA-1 while sending it and print it in the result (files[].sha1); costs CPU",
     )
+    .option(
+      '--warnings <policy>',
+      "a signed OVA's certificate warnings: fail (default), await-approval (clo approve/reject), accept:TYPE[,TYPE]",
+    )
+    .option(
+      '--approval-timeout <duration>',
+      'with --warnings await-approval: compensate after this long (default 24h)',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
       // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
@@ -96,6 +107,7 @@ export function registerUpload(program: Command): void {
           takeOver: Boolean(opts.takeOver),
           maxSessionRestarts: 2,
           ...(opts.checksum ? { checksum: true } : {}),
+          ...(await approvalOptions(opts)),
         },
       };
       // The same checks the workflow makes, here first, so a typo fails in a second with nothing started:

@@ -39,6 +39,8 @@ export const Phase = z.enum([
   'transferring',
   'validating',
   'completing',
+  /** An upload holds its session until a person approves a signed package's certificate (./approval). */
+  'awaiting-approval',
   'preparing',
   'verifying',
   'waiting-for-vcenter',

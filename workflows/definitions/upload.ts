@@ -14,6 +14,7 @@ import {
 } from './transfer';
 import { plainHttpProblem, urlSecretsProblem } from './url-secrets';
 import { SourceChecksum, SslCertificatePem, SslCertificateThumbprint } from './certificate';
+import { ApprovalState, WarningsPolicy } from './approval';
 
 // Shared with the download saga; re-exported so upload callers keep one import.
 export { FileProgress, Phase, progressQuery } from './transfer';
@@ -122,6 +123,15 @@ export const UploadInput = z.object({
       takeOver: z.boolean().default(false),
       /** New sessions the saga may start when one expires while workers were down. @default 2 */
       maxSessionRestarts: z.number().int().min(0).max(10).default(2),
+      /** What to do when vCenter warns about a signed OVF/OVA's certificate (./approval). @default 'fail' */
+      warnings: WarningsPolicy.optional(),
+      /** How long `await-approval` waits for `clo approve` / `clo reject` before it compensates. @default 24 hours */
+      approvalTimeoutMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(30 * 24 * 60 * 60 * 1000)
+        .optional(),
     })
     .default({ fileConcurrency: 2, replace: false, takeOver: false, maxSessionRestarts: 2 }),
 });
@@ -129,8 +139,11 @@ export type UploadInput = z.input<typeof UploadInput>;
 export type ParsedUploadInput = z.infer<typeof UploadInput>;
 
 /** The upload saga's progress: the shape every transfer saga reports (see TransferProgress). */
-export const UploadProgress = TransferProgress;
-export type UploadProgress = TransferProgress;
+export const UploadProgress = TransferProgress.extend({
+  /** The signing certificate, its warnings and the decisions so far (signed OVF/OVA on vSphere 8+). */
+  approval: ApprovalState.optional(),
+});
+export type UploadProgress = z.infer<typeof UploadProgress>;
 
 export const UploadedFile = z.object({
   name: z.string(),
@@ -154,5 +167,7 @@ export const UploadResult = z.object({
   sessionRestarts: z.number(),
   files: z.array(UploadedFile),
   removedFiles: z.array(z.string()),
+  /** A signed package's certificate, the warnings vCenter raised, and who accepted them. */
+  approval: ApprovalState.optional(),
 });
 export type UploadResult = z.infer<typeof UploadResult>;

@@ -18,6 +18,8 @@ export class SagaStatus {
   private published?: Phase;
   /** Why the saga is waiting for vCenter (the lease's last report), while it is. */
   private waitingWhy?: string;
+  /** Lines shown under the summary while they apply (an upload's pending approval). */
+  private noteText?: string;
 
   constructor(
     private readonly progress: TransferProgress,
@@ -41,6 +43,12 @@ export class SagaStatus {
     this.publish();
   }
 
+  /** Shows `text` under the summary in the current details, until called again without it. */
+  note(text?: string): void {
+    this.noteText = text;
+    this.publish();
+  }
+
   private publish(): void {
     const waiting =
       this.waitingWhy !== undefined && this.progress.phase !== 'done' && this.progress.phase !== 'failed';
@@ -51,9 +59,10 @@ export class SagaStatus {
       this.published = shown;
       upsertSearchAttributes([{ key: PHASE, value: shown }]);
     }
+    const summary = this.noteText ? `${this.summary}\n${this.noteText}` : this.summary;
     const details = waiting
-      ? `waiting for vCenter ${this.vcenter} (${this.waitingWhy})\n${this.summary}`
-      : this.summary;
+      ? `waiting for vCenter ${this.vcenter} (${this.waitingWhy})\n${summary}`
+      : summary;
     if (details) setCurrentDetails(details);
   }
 }
