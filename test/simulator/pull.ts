@@ -9,7 +9,9 @@ import type { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { X509Certificate } from 'node:crypto';
 import { Meter } from './receive';
+import type { Digests } from './receive';
 import type { ChecksumAlgorithm, TransferEndpoint } from './state';
 
 export interface PullOptions {
@@ -21,7 +23,7 @@ export interface PullOptions {
 
 export interface PullResult {
   size: number;
-  digests: { sha1: string; md5?: string };
+  digests: Digests;
 }
 
 export interface PullHandle {
@@ -32,6 +34,33 @@ export interface PullHandle {
 const normalizeThumbprint = (t: string): string => t.replace(/[^0-9a-f]/gi, '').toUpperCase();
 
 /**
+ * PULL_THUMBPRINT: what the peer's certificate must be, or undefined for standard validation.
+ * `ssl_certificate` (PEM) wins ("The specified sslCertificateThumbprint will not be checked ... if
+ * {TransferEndpoint#sslCertificate} is also set", api-8.0.2 TransferEndpoint); a thumbprint of 64 hex
+ * digits is a SHA-256 one (later releases), else SHA-1.
+ */
+function pinOf(
+  source: TransferEndpoint,
+):
+  | ((peer: { raw?: Buffer; fingerprint?: string; fingerprint256?: string }) => string | undefined)
+  | undefined {
+  if (source.ssl_certificate) {
+    const expected = new X509Certificate(source.ssl_certificate).raw;
+    return (peer) =>
+      peer.raw && peer.raw.equals(expected) ? undefined : 'certificate differs from ssl_certificate';
+  }
+  const thumbprint = source.ssl_certificate_thumbprint;
+  if (!thumbprint) return undefined;
+  const want = normalizeThumbprint(thumbprint);
+  return (peer) => {
+    const got = want.length === 64 ? peer.fingerprint256 : peer.fingerprint;
+    return got && normalizeThumbprint(got) === want
+      ? undefined
+      : `certificate thumbprint mismatch: expected ${thumbprint}, got ${got ?? 'none'}`;
+  };
+}
+
+/**
  * PULL_THUMBPRINT (001): "If set, the remote endpoint’s SSL certificate is only accepted if it matches
  * this thumbprint, and no other certificate validation is performed. If not specified, standard
  * certificate validation is performed."
@@ -39,25 +68,20 @@ const normalizeThumbprint = (t: string): string => t.replace(/[^0-9a-f]/gi, '').
 function openHttp(source: TransferEndpoint, signal: AbortSignal, redirects = 0): Promise<Readable> {
   return new Promise((resolve, reject) => {
     const url = new URL(source.uri);
-    const thumbprint = source.ssl_certificate_thumbprint;
+    const pin = url.protocol === 'https:' ? pinOf(source) : undefined;
     const options: https.RequestOptions = {
       method: 'GET',
       signal,
       agent: false,
       headers: { 'accept-encoding': 'identity' },
     };
-    if (url.protocol === 'https:' && thumbprint) options.rejectUnauthorized = false;
+    if (pin) options.rejectUnauthorized = false;
     const request = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
-      if (url.protocol === 'https:' && thumbprint) {
-        const peer = (res.socket as TLSSocket).getPeerCertificate();
-        const got = peer.fingerprint ? normalizeThumbprint(peer.fingerprint) : '';
-        if (got !== normalizeThumbprint(thumbprint)) {
+      if (pin) {
+        const mismatch = pin((res.socket as TLSSocket).getPeerCertificate());
+        if (mismatch !== undefined) {
           res.destroy();
-          reject(
-            new Error(
-              `certificate thumbprint mismatch for ${url.host}: expected ${thumbprint}, got ${peer.fingerprint ?? 'none'}`,
-            ),
-          );
+          reject(new Error(`${mismatch} (${url.host})`));
           return;
         }
       }

@@ -20,16 +20,24 @@ export interface MeterOptions {
   onCut?: () => void;
 }
 
+/** SHA-1 (always: item files report it) and the AddSpec's other algorithm, if any. */
+export interface Digests {
+  sha1: string;
+  extra?: string;
+}
+
 /** Counts and hashes what flows through it. */
 export class Meter extends Transform {
   bytes = 0;
   private readonly sha1: Hash = createHash('sha1');
-  private readonly md5?: Hash;
+  /** The AddSpec's algorithm when it is not SHA-1 (MD5, SHA256, SHA512). */
+  private readonly extra?: Hash;
   private cut = false;
 
   constructor(private readonly opts: MeterOptions) {
     super({ highWaterMark: 64 * 1024 });
-    if (opts.algorithm === 'MD5') this.md5 = createHash('md5');
+    if (opts.algorithm !== undefined && opts.algorithm !== 'SHA1')
+      this.extra = createHash(opts.algorithm.toLowerCase());
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -42,15 +50,15 @@ export class Meter extends Transform {
     }
     this.bytes += data.length;
     this.sha1.update(data);
-    this.md5?.update(data);
+    this.extra?.update(data);
     if (data.length > 0) this.opts.onBytes(data.length);
     cb(null, data);
     if (this.cut) this.opts.onCut?.();
   }
 
   /** Hex digests; call once, after the stream ended. */
-  digests(): { sha1: string; md5?: string } {
-    return { sha1: this.sha1.digest('hex'), md5: this.md5?.digest('hex') };
+  digests(): Digests {
+    return { sha1: this.sha1.digest('hex'), extra: this.extra?.digest('hex') };
   }
 }
 
@@ -63,7 +71,7 @@ export class Meter extends Transform {
 export function verifyReceived(
   file: UpdateFile,
   size: number,
-  digests: { sha1: string; md5?: string },
+  digests: Digests,
 ): LocalizableMessage | undefined {
   if (file.size !== undefined && file.size !== size)
     return message(
@@ -73,7 +81,7 @@ export function verifyReceived(
     );
   const expected = file.checksum_info;
   if (expected) {
-    const actual = expected.algorithm === 'MD5' ? digests.md5 : digests.sha1;
+    const actual = expected.algorithm === 'SHA1' ? digests.sha1 : digests.extra;
     if (actual !== expected.checksum.toLowerCase())
       return message(
         'clsim.CHECKSUM_DEFAULT_SHA1',

@@ -211,6 +211,13 @@ const SEED_RULES = {
     decision:
       'A second PUT to the same endpoint restarts the file from zero unless one is in flight (then resource_busy). Content-Range PUTs are refused (invalid_argument).',
   },
+  CHECKSUM_ALGORITHMS: {
+    seed: SEEDS.ITEM,
+    quote:
+      'algorithm (File.ChecksumAlgorithm or None) – The checksum algorithm (SHA1, MD5) used to calculate the checksum.',
+    enforcement:
+      '/rest file add accepts SHA1 and MD5 only (400 invalid_argument otherwise); /api also SHA256 and SHA512 (api-8.0.2 ContentLibraryItemFileChecksumAlgorithm). The received bytes are checked with the algorithm named.',
+  },
   CHECKSUM_DEFAULT_SHA1: {
     seed: SEEDS.ITEM,
     quote: 'If not specified the default checksum algorithm is File.ChecksumAlgorithm.SHA1.',
@@ -266,7 +273,8 @@ const SEED_RULES = {
       'If set, the remote endpoint’s SSL certificate is only accepted if it matches this thumbprint, and no other certificate validation is performed. If not specified, standard certificate validation is performed.',
     enforcement:
       'PULL over https compares the SHA-1 of the peer certificate with ssl_certificate_thumbprint, else verifies the chain normally.',
-    decision: 'A non-2xx HTTP status from the source is a transfer error (vcsim ignores it).',
+    decision:
+      'A non-2xx HTTP status from the source is a transfer error (vcsim ignores it). On /api, ssl_certificate (PEM, later releases) wins over the thumbprint and must equal the peer certificate; a 64-hex-digit thumbprint is SHA-256.',
   },
   DS_KEEP_ALIVE_ACTIVE: {
     seed: SEEDS.ITEM,

@@ -54,7 +54,8 @@ export interface Item {
   files: Map<string, ItemFile>;
 }
 
-export type ChecksumAlgorithm = 'SHA1' | 'MD5';
+/** 6.6.1 (seed 001): SHA1, MD5; api-8.0.2 ContentLibraryItemFileChecksumAlgorithm adds SHA256, SHA512. */
+export type ChecksumAlgorithm = 'SHA1' | 'MD5' | 'SHA256' | 'SHA512';
 export interface ChecksumInfo {
   algorithm: ChecksumAlgorithm;
   checksum: string;
@@ -62,6 +63,8 @@ export interface ChecksumInfo {
 export interface TransferEndpoint {
   uri: string;
   ssl_certificate_thumbprint?: string;
+  /** PEM; later releases than 8.0.2 (whose thumbprint text already defers to `sslCertificate`). */
+  ssl_certificate?: string;
 }
 
 export type UpdateSessionState = 'ACTIVE' | 'DONE' | 'ERROR' | 'CANCELED';

@@ -3,7 +3,7 @@
  * validate. Operations take the AddSpec and file names themselves; the route files unwrap the wire.
  */
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SimContext } from '../context';
 import { fail } from '../errors';
@@ -17,10 +17,14 @@ const AddSpec = z.looseObject({
   source_type: z.enum(['PUSH', 'PULL']),
   size: z.number().int().nonnegative().optional(),
   checksum_info: z
-    .looseObject({ algorithm: z.enum(['SHA1', 'MD5']).optional(), checksum: z.string() })
+    .looseObject({ algorithm: z.enum(['SHA1', 'MD5', 'SHA256', 'SHA512']).optional(), checksum: z.string() })
     .optional(),
   source_endpoint: z
-    .looseObject({ uri: z.string(), ssl_certificate_thumbprint: z.string().optional() })
+    .looseObject({
+      uri: z.string(),
+      ssl_certificate_thumbprint: z.string().optional(),
+      ssl_certificate: z.string().optional(),
+    })
     .optional(),
 });
 
@@ -44,7 +48,7 @@ function checkFileName(name: string): void {
     );
 }
 
-const HEX_LENGTH = { SHA1: 40, MD5: 32 } as const;
+const HEX_LENGTH = { SHA1: 40, MD5: 32, SHA256: 64, SHA512: 128 } as const;
 
 export function addUpdateFile(sim: SimContext, id: string, rawSpec: unknown): unknown {
   const s = changeableSession(sim, id, 'file add');
@@ -79,6 +83,18 @@ export function addUpdateFile(sim: SimContext, id: string, rawSpec: unknown): un
         `source_endpoint.uri scheme ${scheme} is not supported by the simulator (http, https, file)`,
         [uri],
       );
+    const pem = spec.source_endpoint?.ssl_certificate;
+    if (pem !== undefined) {
+      try {
+        new X509Certificate(pem);
+      } catch {
+        fail(
+          'invalid_argument',
+          'FILE_SPEC_INVALID',
+          'source_endpoint.ssl_certificate is not a PEM certificate',
+        );
+      }
+    }
   }
   // FILE_ADD_REPLACES (000): "If a file with the same name already exists in this session, this method will
   // be used to update the content of the existing file."
@@ -100,6 +116,9 @@ export function addUpdateFile(sim: SimContext, id: string, rawSpec: unknown): un
             uri: spec.source_endpoint.uri,
             ...(spec.source_endpoint.ssl_certificate_thumbprint
               ? { ssl_certificate_thumbprint: spec.source_endpoint.ssl_certificate_thumbprint }
+              : {}),
+            ...(spec.source_endpoint.ssl_certificate
+              ? { ssl_certificate: spec.source_endpoint.ssl_certificate }
               : {}),
           }
         : undefined,

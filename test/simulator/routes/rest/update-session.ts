@@ -6,6 +6,7 @@
  */
 import type { Route } from '../../context';
 import { pathPattern } from '../../context';
+import { fail } from '../../errors';
 import { completeUpdateSession } from '../../model/update-complete';
 import {
   addUpdateFile,
@@ -38,6 +39,26 @@ function createSpec(raw: unknown): unknown {
   const spec = { ...(raw as Record<string, unknown>) };
   delete spec.warning_behavior;
   return spec;
+}
+
+/**
+ * CHECKSUM_ALGORITHMS: the 6.6.1 File.ChecksumAlgorithm is SHA1 or MD5 (seed 001) and its
+ * TransferEndpoint has uri and ssl_certificate_thumbprint; SHA256/SHA512 and ssl_certificate are /api's.
+ */
+function restFileSpec(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object') return raw;
+  const spec = raw as { checksum_info?: { algorithm?: unknown }; source_endpoint?: unknown };
+  const algorithm = spec.checksum_info?.algorithm;
+  if (algorithm !== undefined && algorithm !== 'SHA1' && algorithm !== 'MD5')
+    fail(
+      'invalid_argument',
+      'CHECKSUM_ALGORITHMS',
+      `checksum_info.algorithm ${JSON.stringify(algorithm)} is not SHA1 or MD5 (SHA256 and SHA512 are /api only)`,
+    );
+  if (spec.source_endpoint === null || typeof spec.source_endpoint !== 'object') return raw;
+  const endpoint = { ...(spec.source_endpoint as Record<string, unknown>) };
+  delete endpoint.ssl_certificate;
+  return { ...spec, source_endpoint: endpoint };
 }
 
 const root = pathPattern('/content/library/item/update-session');
@@ -121,7 +142,7 @@ export const restUpdateSessionRoutes: Route[] = [
     path: filesById,
     action: 'add',
     op: 'updatesession.file.add',
-    handler: withBody((ctx, b) => addUpdateFile(ctx.sim, id(ctx), b.file_spec)),
+    handler: withBody((ctx, b) => addUpdateFile(ctx.sim, id(ctx), restFileSpec(b.file_spec))),
   },
   {
     ...R,
