@@ -179,17 +179,24 @@ export function sourceEndpointCertificate(given: {
   sslCertificateThumbprint?: string | undefined;
   sslCertificate?: string | undefined;
 }): EndpointCertificateFields {
+  const thumbprint = given.sslCertificateThumbprint;
   return {
-    ...(given.sslCertificateThumbprint
-      ? {
-          ssl_certificate_thumbprint: normalizeThumbprint(
-            given.sslCertificateThumbprint,
-            'source.sslCertificateThumbprint',
-          ),
-        }
-      : {}),
+    ...(thumbprint ? { ssl_certificate_thumbprint: asPrinted(thumbprint) } : {}),
     ...(given.sslCertificate ? { ssl_certificate: given.sslCertificate } : {}),
   };
+}
+
+/**
+ * The thumbprint as vCenter prints it; as given when it is not one. Inputs are validated since
+ * this release, but a run planned before may carry any string: the vCenter judges it, as it
+ * did then, rather than an activity retrying a TypeError.
+ */
+function asPrinted(thumbprint: string): string {
+  try {
+    return normalizeThumbprint(thumbprint, 'source.sslCertificateThumbprint');
+  } catch {
+    return thumbprint;
+  }
 }
 
 /**
