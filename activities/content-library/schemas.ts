@@ -1,16 +1,35 @@
 /**
- * Zod schemas for the vSphere Content Library `/rest` API: the single source of
- * the client's types. Wire names stay snake_case, as on the wire.
+ * Zod schemas for the vSphere Content Library API (`/rest` and `/api` answer the same
+ * models): the single source of the client's types. Wire names stay snake_case, as on the wire.
  *
  * Tolerance policy: objects strip unknown fields (vcsim leaks internal Go fields
  * such as `Item`, `File`, `Template`); fields a Go server omits when zero
  * (`omitempty`) get their zero value as default; states and statuses are strict
  * enums, because a saga branching on an unknown state is worse than a loud
- * parse failure.
+ * parse failure. Enums no saga branches on beyond "is it this known value" are
+ * {@link tolerantEnum}s: a value from a newer server is logged and kept as sent
+ * (LibraryModel.type, StorageBacking.type, UpdateSessionFileInfo.source_type,
+ * the preview warning types).
  */
 import { z } from 'zod';
 
 import { ResponseValidationError } from './errors';
+
+type UnknownEnumReporter = (field: string, value: string) => void;
+let reportUnknownEnum: UnknownEnumReporter | undefined;
+
+/**
+ * An enum that accepts values this client does not know, for fields where the saga can go on
+ * without understanding them: known values type-check as the union, others pass through as
+ * the raw string and are reported to the `onUnknownEnum` of {@link parseResponse} (logged).
+ */
+export function tolerantEnum<const T extends readonly string[]>(values: T, field: string) {
+  const known = new Set<string>(values);
+  return z.string().transform((v): T[number] | (string & {}) => {
+    if (!known.has(v)) reportUnknownEnum?.(field, v);
+    return v;
+  });
+}
 
 /** A date-time as the server sends it (RFC 3339, any sub-second precision, `Z` or an offset); kept as a string so it crosses JSON boundaries unchanged. */
 export const DateTime = z.iso.datetime({ offset: true });
@@ -78,6 +97,54 @@ export type TransferStatus = z.infer<typeof TransferStatus>;
 export const UpdateSessionState = z.enum(['ACTIVE', 'DONE', 'ERROR', 'CANCELED']);
 export type UpdateSessionState = z.infer<typeof UpdateSessionState>;
 
+/** `updatesession.WarningType` (8.0.2): why a signed OVF/OVA's certificate is not trusted outright. */
+export const WarningType = z.enum([
+  'SELF_SIGNED_CERTIFICATE',
+  'EXPIRED_CERTIFICATE',
+  'NOT_YET_VALID_CERTIFICATE',
+  'UNTRUSTED_CERTIFICATE',
+]);
+export type WarningType = z.infer<typeof WarningType>;
+/** A warning type as answered: tolerant, since an operator can judge a type newer than this client. */
+const AnsweredWarningType = tolerantEnum(WarningType.options, 'warnings.type');
+
+/** `updatesession.PreviewInfo.State` (8.0.2). Strict: the approval saga waits on it. */
+export const PreviewInfoState = z.enum(['UNAVAILABLE', 'NOT_APPLICABLE', 'PREPARING', 'AVAILABLE']);
+export type PreviewInfoState = z.infer<typeof PreviewInfoState>;
+
+/** `updatesession.CertificateInfo` (8.0.2): the certificate that signed the uploaded content. */
+export const CertificateInfo = z.object({
+  issuer: z.string(),
+  subject: z.string(),
+  self_signed: z.boolean(),
+  x509: z.string(),
+});
+export type CertificateInfo = z.infer<typeof CertificateInfo>;
+
+/** `updatesession.PreviewWarningInfo` (8.0.2). */
+export const PreviewWarningInfo = z.object({
+  type: AnsweredWarningType,
+  message: LocalizableMessage,
+  ignored: z.boolean(),
+});
+export type PreviewWarningInfo = z.infer<typeof PreviewWarningInfo>;
+
+/** `updatesession.PreviewInfo` (8.0.2): what the server found in the content before `complete`. */
+export const PreviewInfo = z.object({
+  state: PreviewInfoState,
+  certificate_info: CertificateInfo.optional(),
+  warnings: listOf(PreviewWarningInfo),
+  cert_chain: listOf(z.string()),
+});
+export type PreviewInfo = z.infer<typeof PreviewInfo>;
+
+/** `updatesession.WarningBehavior` (8.0.2): whether `complete` ignores one warning type. */
+export const WarningBehavior = z.object({
+  type: AnsweredWarningType,
+  ignored: z.boolean(),
+});
+export type WarningBehavior = z.infer<typeof WarningBehavior>;
+
 /** `UpdateSessionModel`: an upload lease on one library item. */
 export const UpdateSessionModel = z.object({
   // The docs say `id` is absent from get/list results; vcsim sends it.
@@ -89,6 +156,9 @@ export const UpdateSessionModel = z.object({
   client_progress: z.number().int().default(0),
   state: UpdateSessionState,
   expiration_time: DateTime.optional(),
+  // `/api` only (vSphere 8); absent on `/rest` and on servers without signed-content checks.
+  preview_info: PreviewInfo.optional(),
+  warning_behavior: listOf(WarningBehavior).optional(),
 });
 export type UpdateSessionModel = z.infer<typeof UpdateSessionModel>;
 
@@ -125,7 +195,8 @@ export type AddSpec = z.infer<typeof AddSpec>;
 /** `updatesession.File.Info`: one file of an update session and its transfer state. */
 export const UpdateSessionFileInfo = z.object({
   name: z.string(),
-  source_type: SourceType,
+  // Tolerant: callers only ask "is it PUSH/PULL" (else the file is added again).
+  source_type: tolerantEnum(SourceType.options, 'UpdateSessionFileInfo.source_type'),
   size: z.number().int().optional(),
   checksum_info: ChecksumInfo.optional(),
   source_endpoint: TransferEndpoint.optional(),
@@ -189,7 +260,7 @@ export type StorageBackingType = z.infer<typeof StorageBackingType>;
 
 /** `library.StorageBacking`: where a library keeps its files. */
 export const StorageBacking = z.object({
-  type: StorageBackingType.optional(),
+  type: tolerantEnum(StorageBackingType.options, 'StorageBacking.type').optional(),
   datastore_id: z.string().optional(),
   storage_uri: z.string().optional(),
 });
@@ -216,7 +287,7 @@ export const LibraryModel = z.object({
   id: z.string(),
   name: z.string(),
   // Optional because libraries created by other tools without a type must still list.
-  type: LibraryType.optional(),
+  type: tolerantEnum(LibraryType.options, 'LibraryModel.type').optional(),
   description: z.string().optional(),
   version: z.string().optional(),
   creation_time: DateTime.optional(),
@@ -263,8 +334,21 @@ export type SessionToken = z.infer<typeof SessionToken>;
  * {@link ResponseValidationError} whose message is `z.prettifyError(...)`: a
  * response we cannot understand will not improve on retry.
  */
-export function parseResponse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value);
+export function parseResponse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+  onUnknownEnum?: UnknownEnumReporter,
+): z.output<T> {
+  // Parsing is synchronous, so the reporter cannot leak to another call.
+  const previous = reportUnknownEnum;
+  reportUnknownEnum = onUnknownEnum;
+  let result;
+  try {
+    result = schema.safeParse(value);
+  } finally {
+    reportUnknownEnum = previous;
+  }
   if (result.success) return result.data;
   throw new ResponseValidationError({
     operation: what,

@@ -44,7 +44,11 @@ async function failureOf(p: Promise<unknown>): Promise<ContentLibraryError> {
   throw new Error('expected a failure');
 }
 
-const apiRequests = () => server.requests.filter((r) => !r.url.startsWith('/rest/com/vmware/cis/session'));
+// Calls other than logins: the /rest login and the /api/session probe of the default apiFlavor auto.
+const apiRequests = () =>
+  server.requests.filter(
+    (r) => !r.url.startsWith('/rest/com/vmware/cis/session') && r.url !== '/api/session',
+  );
 const logins = () =>
   server.requests.filter((r) => r.url === '/rest/com/vmware/cis/session' && r.method === 'POST');
 

@@ -101,6 +101,12 @@ export async function startFakeVapi(options: FakeVapiOptions = {}): Promise<Fake
     }
     state.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
 
+    // A /rest-only vCenter (before 7.0 U2): no /api at all, so a client on `auto` falls back.
+    if (req.url?.startsWith('/api/')) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('404 page not found\n');
+      return;
+    }
     if (req.url === '/rest/com/vmware/cis/session' && req.method === 'POST') {
       const expected = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
       if (req.headers.authorization !== expected) {

@@ -61,8 +61,24 @@ describe('LibraryModel', () => {
     expect(lib).not.toHaveProperty('VMTX');
   });
 
-  it('rejects an unknown library type', () => {
-    expect(LibraryModel.safeParse({ ...vcsimLibrary, type: 'REMOTE' }).success).toBe(false);
+  it('keeps an unknown library type (and storage backing type) as sent and reports it', () => {
+    const seen: Array<[string, string]> = [];
+    const lib = parseResponse(
+      LibraryModel,
+      { ...vcsimLibrary, type: 'REMOTE', storage_backings: [{ type: 'VSAN_DIRECT', datastore_id: 'd' }] },
+      'getLibrary',
+      (field, value) => seen.push([field, value]),
+    );
+    expect(lib.type).toBe('REMOTE');
+    expect(lib.storage_backings[0]!.type).toBe('VSAN_DIRECT');
+    expect(seen).toEqual([
+      ['LibraryModel.type', 'REMOTE'],
+      ['StorageBacking.type', 'VSAN_DIRECT'],
+    ]);
+    // Known values are not reported.
+    seen.length = 0;
+    parseResponse(LibraryModel, vcsimLibrary, 'getLibrary', (field, value) => seen.push([field, value]));
+    expect(seen).toEqual([]);
   });
 });
 
@@ -138,13 +154,19 @@ describe('UpdateSessionFileInfo', () => {
     expect(f.upload_endpoint?.uri).toMatch(/\/cis\/data\//);
   });
 
-  it('rejects an unknown transfer status and source type', () => {
+  it('rejects an unknown transfer status (the saga branches on it) but keeps an unknown source type', () => {
     expect(UpdateSessionFileInfo.safeParse({ name: 'a', source_type: 'PUSH', status: 'DONE' }).success).toBe(
       false,
     );
-    expect(UpdateSessionFileInfo.safeParse({ name: 'a', source_type: 'COPY', status: 'READY' }).success).toBe(
-      false,
+    const seen: string[] = [];
+    const f = parseResponse(
+      UpdateSessionFileInfo,
+      { name: 'a', source_type: 'COPY', status: 'READY' },
+      'getUpdateSessionFile',
+      (field, value) => seen.push(`${field}=${value}`),
     );
+    expect(f.source_type).toBe('COPY');
+    expect(seen).toEqual(['UpdateSessionFileInfo.source_type=COPY']);
   });
 });
 
