@@ -178,3 +178,18 @@ export function roundsHeader(title: string, rounds: number): string {
   const width = roundsWidth(rounds);
   return title.padStart(Math.floor((width + title.length) / 2)).padEnd(width);
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The 1-minute load average, for the line printed beside a figure. */
+export async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+}

@@ -27,6 +27,8 @@ export interface StartTemporalOptions {
   namespace?: string;
   /** @default 60000 */
   startTimeoutMs?: number;
+  /** Dynamic config values over {@link DEV_SERVER_DYNAMIC_CONFIG} (the benches compare settings with it). */
+  dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface StartTemporalOptions {
  * shards and is tuned by its operators; this is only for the stack `clo dev`, the tests and
  * the benchmarks start.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean | string>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   // Worker Deployment Versioning (docs/deploy.md) needs no switch on this server (1.29), but a
@@ -78,9 +80,10 @@ export async function startTemporalDevServer(opts: StartTemporalOptions): Promis
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiCodecEndpoint && uiPort !== undefined ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
-    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+    ...Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...opts.dynamicConfig }).flatMap(([key, value]) => [
       '--dynamic-config-value',
-      `${key}=${value}`,
+      // KEY=JSON_VALUE: a string value needs its quotes.
+      `${key}=${JSON.stringify(value)}`,
     ]),
     ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
