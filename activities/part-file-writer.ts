@@ -56,6 +56,8 @@ export function pooledSlabPairs(): number {
 
 /** A partly filled buffer is written once no bytes have come for this long (a stalled response). */
 const IDLE_WRITE_MS = 200;
+/** Bytes the stream may hold before back-pressure: a buffer's worth, while the other is written. */
+const HIGH_WATER_MARK = SLAB_BYTES;
 /** Written bytes between background flushes to disk (see PartFileWriter). */
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
@@ -102,6 +104,9 @@ export class PartFileWriter extends Writable {
   private idle: NodeJS.Timeout | undefined;
   private directWritten = 0;
 
+  /** Steps started and not yet settled: while there are any, a chunk waits its turn behind them. */
+  private pending = 0;
+
   constructor(
     private readonly fh: FileHandle,
     private position: number,
@@ -110,7 +115,9 @@ export class PartFileWriter extends Writable {
     /** The same file opened with O_DIRECT (write-only), or undefined to write through `fh` only. */
     private direct?: FileHandle,
   ) {
-    super();
+    // With the default 16 KiB, every network chunk (~20-64 KiB) made write() return false, so the
+    // response paused and resumed around each one: tens of thousands of times per GiB.
+    super({ highWaterMark: HIGH_WATER_MARK });
     this.queued = position;
   }
 
@@ -125,7 +132,28 @@ export class PartFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // The common case, done at once: nothing queued before it and room in the buffer. Going
+    // through the step chain cost two promise turns per chunk (~50k chunks per GiB from vcsim).
+    if (this.pending === 0 && this.filled + chunk.length < this.capacity()) {
+      this.filled += chunk.copy(this.slabs[this.current]!, this.filled);
+      this.armIdle();
+      callback();
+      return;
+    }
     this.step(() => this.take(chunk)).then(() => {
+      if (this.filled > 0) this.armIdle();
+      callback();
+    }, callback);
+  }
+
+  /** Chunks that queued behind a buffer's write: taken in one step. */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.step(async () => {
+      for (const { chunk } of chunks) await this.take(chunk);
+    }).then(() => {
       if (this.filled > 0) this.armIdle();
       callback();
     }, callback);
@@ -174,15 +202,21 @@ export class PartFileWriter extends Writable {
   }
 
   private step(run: () => Promise<void>): Promise<void> {
-    const next = this.steps.then(run);
+    this.pending++;
+    const next = this.steps.then(run).finally(() => this.pending--);
     this.steps = next.catch(() => undefined);
     return next;
   }
 
+  /** Bytes the buffer being filled holds when full: up to the next aligned offset of the file. */
+  private capacity(): number {
+    return SLAB_BYTES - (this.queued % DIRECT_ALIGN);
+  }
+
   private async take(chunk: Buffer): Promise<void> {
     for (let at = 0; at < chunk.length;) {
-      // Full up to the next aligned offset of the file: SLAB_BYTES unless the buffer starts at an odd one.
-      const capacity = SLAB_BYTES - (this.queued % DIRECT_ALIGN);
+      // SLAB_BYTES unless the buffer starts at an odd offset (after a resume or a stall).
+      const capacity = this.capacity();
       const n = chunk.copy(this.slabs[this.current]!, this.filled, at, at + capacity - this.filled);
       this.filled += n;
       at += n;

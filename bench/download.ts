@@ -16,7 +16,8 @@
  * On vcsim, the same rounds also time govc (`govc library.export /L/I DIR`) and clo's CLI
  * (`clo download --library L --item I --dest DIR --wait --json`), and a second table sets clo's
  * CLI and its client API (the saga above) against govc (bench/peers.ts). Neither govc nor curl
- * fsyncs what it wrote; clo does.
+ * fsyncs what it wrote; clo does: so govc's output is fsynced after it, timed apart, and the
+ * table has a `govc + fsync` row and clo's ratio to it beside the ratio to govc as it is.
  *
  *   BENCH_SIZE_MB   size of the file (default 2048)
  *   BENCH_SETTLE_MS wait before each timed transfer (default 15000; 0 on bare metal)
@@ -186,11 +187,17 @@ async function main(): Promise<void> {
           await rm(out, { recursive: true, force: true });
         }
       };
+      // govc does not fsync; its output's fsync, timed after it, is what clo's durability costs it.
+      const govcFsyncs: number[] = [];
       if (peers && RUN_GOVC)
         contenders.push([
           'govc',
           async () =>
-            intoDir('govc', true, async (out) => peers.govc(['library.export', `/${libName}/big`, out])),
+            intoDir('govc', true, async (out) => {
+              const seconds = await peers.govc(['library.export', `/${libName}/big`, out]);
+              govcFsyncs.push(await timedFsync(join(out, 'big.bin')));
+              return seconds;
+            }),
         ]);
       if (peers && RUN_CLI)
         contenders.push([
@@ -222,16 +229,30 @@ async function main(): Promise<void> {
         saga: times.api[i]!,
         transfer: transfers[i]!,
       }));
-      if (peers)
+      if (peers) {
+        const govcSynced = times.govc.map((s, i) => s + govcFsyncs[i]!);
         peerTables.push(
           `${target.name}:`,
           ...peerTable(SIZE, [
             ['curl', times.curl],
             ['govc library.export', times.govc],
+            ['govc + fsync', govcSynced],
             ['clo download --wait (CLI)', times.cli],
             ['clo startDownload (API)', times.api],
           ]),
         );
+        // clo fsyncs before its rename; govc + fsync is the durable peer.
+        for (const [name, clo] of [
+          ['CLI', times.cli],
+          ['API', times.api],
+        ] as const) {
+          const ratios = clo.map((s, i) => govcSynced[i]! / s).filter(Number.isFinite);
+          if (ratios.length)
+            peerTables.push(
+              `clo (${name}) / (govc + fsync): ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+            );
+        }
+      }
 
       console.error(`${target.name}: kill at 50% ...`);
       // Slowed so the kill lands mid-file: the simulator paces its own sends (no bytes

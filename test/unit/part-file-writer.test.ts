@@ -211,6 +211,23 @@ describe('PartFileWriter', () => {
     expect(await waitForPool(during + 1)).toBe(during + 1);
   });
 
+  it('takes network-sized chunks at once while the buffer has room: no back-pressure, nothing queued', async () => {
+    // A response pauses whenever write() returns false: with Node's default 16 KiB mark and
+    // every chunk queued behind a promise, that was every chunk (~50k times per GiB from vcsim).
+    const data = randomBytes(MiB);
+    const path = join(dir, 'fast.part');
+    const fh = await open(path, 'w+');
+    const writer = new PartFileWriter(fh, 0, createHash('sha1'), () => undefined);
+    for (let at = 0; at < data.length; at += 64 * 1024) {
+      expect(writer.write(data.subarray(at, at + 64 * 1024))).toBe(true);
+      expect(writer.writableLength).toBe(0);
+    }
+    writer.end();
+    await new Promise((r) => writer.on('finish', r));
+    await fh.close();
+    expect(sha1(await readFile(path))).toBe(sha1(data));
+  });
+
   it('fails the stream when a write fails', async () => {
     const path = join(dir, 'readonly.part');
     await writeFile(path, '');
