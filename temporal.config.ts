@@ -63,6 +63,12 @@ export const VCenterConfig = z
      * session token in clear. For simulators such as vcsim only. @default false
      */
     allowPlainHttp: Bool.optional(),
+    /**
+     * Wire format of the Content Library API: `api` (`/api/...`, vSphere 7.0 U2 and later; the
+     * one vSphere 8 and 9 document), `rest` (`/rest/com/vmware/...`, deprecated since 7.0 U2), or
+     * `auto`: try `POST /api/session`, fall back to `/rest` on 404, remember the answer. @default auto
+     */
+    apiFlavor: z.enum(['auto', 'api', 'rest'], { message: 'expected auto, api or rest' }).optional(),
     tls: z
       .object({
         caFile: z.string().min(1).optional(),
@@ -316,6 +322,7 @@ const VCENTER_FIELDS: Record<string, string> = {
   PASSWORD_FILE: 'passwordFile',
   TRANSFER_URL: 'transferUrl',
   ALLOW_PLAIN_HTTP: 'allowPlainHttp',
+  API_FLAVOR: 'apiFlavor',
   CA_FILE: 'tls.caFile',
   THUMBPRINT: 'tls.thumbprint',
   CERTIFICATE_FILE: 'tls.certificateFile',
@@ -383,7 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
 
   for (const [name, value] of Object.entries(env)) {
     const m =
-      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|ALLOW_PLAIN_HTTP|CA_FILE|THUMBPRINT|CERTIFICATE_FILE|INSECURE)$/.exec(
+      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|ALLOW_PLAIN_HTTP|API_FLAVOR|CA_FILE|THUMBPRINT|CERTIFICATE_FILE|INSECURE)$/.exec(
         name,
       );
     if (!m || value === undefined || value === '') continue;

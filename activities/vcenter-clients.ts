@@ -32,6 +32,7 @@ export class VCenterClients {
         // client reads it again and retries once (a variable cannot change in a running process).
         ...(vc.passwordFile ? { refreshPassword: () => resolveVCenterCredentials(vc).password } : {}),
         ...(vc.transferUrl ? { transferOrigin: vc.transferUrl } : {}),
+        ...(vc.apiFlavor ? { apiFlavor: vc.apiFlavor } : {}),
         tls: {
           caFile: vc.tls.caFile,
           thumbprint: vc.tls.thumbprint,
