@@ -34,7 +34,7 @@ const SEED_RULES = {
     quote:
       'send it as the `vmware-api-session-id` header on every later call, including the PUT and GET on transfer URLs.',
     enforcement:
-      'Every /rest call but login, transfers included, needs a live login token; otherwise 401 unauthenticated.',
+      'Every call but login (both flavours, transfers included) needs a live login token; otherwise 401 unauthenticated. A token from either login works on both.',
     decision:
       'The vmware-api-session-id cookie is accepted too (vcsim sets it). invalidateLogins() drops all tokens.',
   },
@@ -43,7 +43,7 @@ const SEED_RULES = {
     quote:
       'Content Library Service allows only one single update session to be active for a specific library item. ... ResourceBusy if there is another update session on the same library item.',
     enforcement:
-      'updatesession.create on an item with an ACTIVE update session: 400 resource_busy naming that session.',
+      'updatesession.create on an item with an ACTIVE update session: resource_busy naming that session (400 on /rest; 500 on /api, API_ERRORS).',
     decision: 'Only ACTIVE sessions block; DONE/ERROR/CANCELED ones do not.',
   },
   CLIENT_TOKEN_IDEMPOTENT: {
@@ -181,7 +181,7 @@ const SEED_RULES = {
     seed: SEEDS.FILE,
     quote: 'InvalidArgument if the file_spec is invalid.',
     enforcement:
-      'add needs a non-empty name without "/", "\\\\" or a ".." segment, source_type PUSH or PULL, a PULL source_endpoint with an http, https or file URI, size >= 0, checksum algorithm SHA1 or MD5 with a hex checksum.',
+      'add needs a non-empty name without "/", "\\\\" or a ".." segment, source_type PUSH or PULL, a PULL source_endpoint with an http, https or file URI, size >= 0, a checksum algorithm (CHECKSUM_ALGORITHMS) with a hex checksum of its length.',
     decision: 'ds:// sources are refused (no datastore here); file:// is read from the local disk.',
   },
   FILE_NAME_NONEMPTY: {

@@ -347,8 +347,9 @@ describe('simulator: update session rules', () => {
         'FILE_SPEC_INVALID',
       ],
       [
+        // SHA256 is api-8.0.2's; the 6.6.1 enum of /rest is SHA1, MD5.
         { name: 'a', source_type: 'PUSH', checksum_info: { algorithm: 'SHA256', checksum: 'ab' } },
-        'FILE_SPEC_INVALID',
+        'CHECKSUM_ALGORITHMS',
       ],
       [{ name: 'a', source_type: 'PUSH', size: -1 }, 'FILE_SPEC_INVALID'],
     ];
