@@ -4,7 +4,7 @@
  * details, until the workflow ends. cli-progress draws the bars (and stays quiet when
  * stdout is not a terminal).
  */
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { MultiBar, SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type TransferProgress } from '../workflows/definitions/transfer';
 
@@ -24,6 +24,14 @@ async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<M
   return live;
 }
 
+async function newBars(): Promise<MultiBar> {
+  const { MultiBar, Presets } = await import('cli-progress');
+  return new MultiBar(
+    { format: ' {bar} {percentage}% | {name} | {value}/{total} bytes | {phase}', hideCursor: true },
+    Presets.shades_classic,
+  );
+}
+
 export async function followProgress<T>(
   client: Client,
   handle: WorkflowHandle,
@@ -35,15 +43,11 @@ export async function followProgress<T>(
     () => (finished = true),
     () => (finished = true),
   );
-  // Bars only on a terminal; scripts (--json, pipes) get just the result.
+  // Bars only on a terminal; scripts (--json, pipes) get just the result, and load no bar code.
   const show = !opts.quiet && Boolean(process.stderr.isTTY);
-  const bars = show
-    ? new MultiBar(
-        { format: ' {bar} {percentage}% | {name} | {value}/{total} bytes | {phase}', hideCursor: true },
-        Presets.shades_classic,
-      )
-    : undefined;
+  const bars = show ? await newBars() : undefined;
   const byName = new Map<string, SingleBar>();
+  let tick: NodeJS.Timeout | undefined;
   try {
     while (!finished && bars) {
       try {
@@ -62,9 +66,12 @@ export async function followProgress<T>(
       } catch {
         // The query can fail while the workflow is between tasks; the next tick tries again.
       }
-      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+      await Promise.race([result.catch(() => undefined), new Promise((r) => (tick = setTimeout(r, 1000)))]);
+      // The result won the race: a pending tick would hold the process open for up to a second.
+      clearTimeout(tick);
     }
   } finally {
+    clearTimeout(tick);
     bars?.stop();
   }
   return await result;

@@ -14,6 +14,8 @@ flock 9
 if [ "${1:-}" = "--if-stale" ] && node bin/dist-state.js 2>/dev/null; then exit 0; fi
 started=$(node -p 'Date.now()')
 rm -f dist/.build-stamp
+# The V8 code cache of the previous build (bin/compile-cache.js): its key would not match anyway.
+rm -rf dist/.compile-cache
 npx tsc -p tsconfig.build.json
 npx tsx scripts/build-workflow-bundle.ts --both
 echo "{\"startedMs\":$started}" > dist/.build-stamp

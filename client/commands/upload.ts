@@ -40,6 +40,19 @@ export function ref(value: string): { id: string } | { name: string } {
   return value.startsWith('id:') ? { id: value.slice(3) } : { name: value };
 }
 
+/**
+ * The source's plan, as the saga will make it: a single file loads only its own planner, not
+ * the OVF, OVA and URL ones with their XML and tar parsers (bench/startup.ts).
+ */
+async function planLocally(source: UploadSource) {
+  if (source.kind === 'file') {
+    const { planSingleFile } = await import('../../activities/sources/single-file');
+    return await planSingleFile(source);
+  }
+  const { planSource } = await import('../../activities/sources');
+  return await planSource(source);
+}
+
 /** `clo upload <path|url> --library L --item I`: starts the upload saga (and with --wait, follows it). */
 export function registerUpload(program: Command): void {
   program
@@ -80,7 +93,6 @@ export function registerUpload(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (arg: string, opts: UploadOptions) => {
       // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
-      const { planSource } = await import('../../activities/sources');
       const { loadConfig } = await import('../../temporal.config');
       const { connectClient } = await import('../connection');
       const { prepareUploadInput, startUpload } = await import('../upload');
@@ -113,7 +125,7 @@ export function registerUpload(program: Command): void {
       // The same checks the workflow makes, here first, so a typo fails in a second with nothing started:
       // the input's schema before the source is touched (a NUL or an overlong path never reaches fs).
       prepareUploadInput(input, config);
-      const plan = await planSource(source).catch((err: Error) => {
+      const plan = await planLocally(source).catch((err: Error) => {
         throw new InvalidInputError(err.message);
       });
       const { client, close } = await connectClient(config);
