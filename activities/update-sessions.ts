@@ -4,6 +4,7 @@
  * (expired while every worker was down) surfaces as the permanent `SessionGone`,
  * which the saga answers by starting a new session.
  */
+import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { isContentLibraryError, type ValidationResult } from './content-library';
 import { permanent, sessionGone } from './failures';
@@ -23,6 +24,13 @@ async function onSession<T>(sessionId: string, call: () => Promise<T>): Promise<
   }
 }
 
+/** What the upload saga reads after `complete`: the session's state and, once DONE, the item's content version. */
+export interface CompletedSession {
+  state: string;
+  errorMessage?: string;
+  contentVersion?: string;
+}
+
 function describeValidation(result: ValidationResult): string {
   const parts = [
     ...result.missing_files.map((name) => `${name}: missing`),
@@ -32,7 +40,7 @@ function describeValidation(result: ValidationResult): string {
 }
 
 export function updateSessionActivities(vcenters: VCenterClients, temporal?: Client) {
-  return {
+  const activities = {
     /**
      * Creates the update session. The workflow's `clientToken` makes a retried create
      * return the same session. When another session holds the item the failure is the
@@ -152,6 +160,42 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
       countSession('update', 'completed');
     },
 
+    /**
+     * validateUpdateSession then completeUpdateSession in one activity: the upload saga's, since
+     * patch 'upload-fewer-round-trips', one task to schedule and one workflow task fewer. A retry
+     * first asks the session's state: once `complete` was accepted (its answer lost), validate
+     * would be refused, and complete's own retry finds DONE. Heartbeats like each of the two.
+     */
+    async validateAndCompleteUpdateSession(vcenter: string, sessionId: string): Promise<void> {
+      const again = activityInfo().attempt > 1;
+      const { state } = again
+        ? await activities.getUpdateSessionState(vcenter, sessionId)
+        : { state: 'ACTIVE' };
+      if (state === 'ACTIVE') await activities.validateUpdateSession(vcenter, sessionId);
+      // A saga cancelled while validate ran must not complete.
+      cancellationSignal().throwIfAborted();
+      await activities.completeUpdateSession(vcenter, sessionId);
+    },
+
+    /**
+     * After complete: the session's state and, when it is DONE, the item's content version, in
+     * one call where the saga used to make two. A content version that cannot be read is left
+     * out (the upload is done; only the result lacks it).
+     */
+    async readCompletedSession(
+      vcenter: string,
+      sessionId: string,
+      itemId: string,
+    ): Promise<CompletedSession> {
+      const state = await activities.getUpdateSessionState(vcenter, sessionId);
+      if (state.state !== 'DONE') return state;
+      const item = await vcenters
+        .get(vcenter)
+        .getLibraryItem(itemId)
+        .catch(() => undefined);
+      return { ...state, ...(item?.content_version ? { contentVersion: item.content_version } : {}) };
+    },
+
     /** State and error message of the session, for the saga's wait for DONE. */
     async getUpdateSessionState(
       vcenter: string,
@@ -190,6 +234,7 @@ export function updateSessionActivities(vcenters: VCenterClients, temporal?: Cli
       }
     },
   };
+  return activities;
 }
 
 async function activeUpdateSessions(

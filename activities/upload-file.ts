@@ -100,7 +100,9 @@ export function uploadFileActivities(vcenters: VCenterClients, allowed: AllowedP
       }, HEARTBEAT_EVERY_MS);
       const push = async (): Promise<FileTransferResult> => {
         // Only a file this session received counts: the list also shows the item's untouched files (source_type NONE).
-        const existing = await fileOnServer(client, sessionId, file.name);
+        // A first attempt has sent nothing into this session yet, so it does not ask (one call less
+        // per file); should the name be there after all (a reset run), the add below resets it.
+        const existing = attempt > 1 ? await fileOnServer(client, sessionId, file.name) : undefined;
         const added = existing?.source_type === 'PUSH' ? existing : undefined;
         if (added && added.status === 'READY' && (added.size ?? added.bytes_transferred) === size) {
           return { name: file.name, size: size, bytesSent: 0, resent: false, skipped: true };

@@ -12,7 +12,9 @@
  *   PROFILE_VARIANTS  `label=path/to/bin/clo[|NAME=value...]`, comma-separated (default `clo=bin/clo`);
  *                     NAME=value pairs go into that worker's environment (NODE_OPTIONS is
  *                     appended to the deployed worker's options; NODE_ARGS, space-separated,
- *                     go on node's command line, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`)
+ *                     go on node's command line, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ *                     A variant whose bin/clo is in another checkout runs that checkout's workflow
+ *                     code too: its bundle is built from there (CLO_WORKFLOW_BUNDLE overrides it)
  *   PROFILE_GOVC      a govc binary (default none: no govc column)
  *   PROFILE_SIZE_MB   file size (default 1024)
  *   PROFILE_ROUNDS    rounds (default 3)
@@ -25,9 +27,10 @@ import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { ContentLibraryClient } from '../activities/content-library';
 import { startUpload } from '../client/upload';
 import { CloConfig } from '../temporal.config';
@@ -98,7 +101,8 @@ async function printTimeline(handle: WorkflowHandle): Promise<void> {
       e.activityTaskStartedEventAttributes?.scheduledEventId ??
       e.activityTaskCompletedEventAttributes?.scheduledEventId;
     const what = a?.activityType?.name ?? (ref ? names.get(String(ref)) : '') ?? '';
-    console.error(`    ${(ms(e.eventTime) - t0).toFixed(0).padStart(6)} ms  ${String(e.eventType)} ${what}`);
+    const type = proto.api.enums.v1.EventType[e.eventType ?? 0]?.replace(/^EVENT_TYPE_/, '');
+    console.error(`    ${(ms(e.eventTime) - t0).toFixed(0).padStart(6)} ms  ${type} ${what}`);
   }
 }
 
@@ -112,6 +116,16 @@ async function main(): Promise<void> {
     console.error(`writing a ${SIZE / MiB} MiB source file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'profile');
     for (const v of variants()) {
+      const root = resolve(dirname(v.clo), '..');
+      let ownBundle = bundle;
+      if (root !== resolve(__dirname, '..') && !v.env.CLO_WORKFLOW_BUNDLE) {
+        // The other checkout's bundler, so its workflows/ (and what they import) are what runs.
+        const other = (await import(join(root, 'worker', 'workflow-bundle.ts'))) as {
+          buildWorkflowBundle: () => Promise<string>;
+        };
+        ownBundle = join(dir, `workflow-bundle-${v.label}.js`);
+        await writeFile(ownBundle, await other.buildWorkflowBundle());
+      }
       const queue = `profile-${v.label}-${randomUUID()}`;
       const config = CloConfig.parse({
         temporal: { address: temporal.address, namespace: 'default', taskQueue: queue },
@@ -128,7 +142,7 @@ async function main(): Promise<void> {
           NODE_OPTIONS: [WORKER_NODE_OPTIONS, extra].filter(Boolean).join(' '),
           MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX,
           CLO_CONFIG_FILE: file,
-          CLO_WORKFLOW_BUNDLE: bundle,
+          CLO_WORKFLOW_BUNDLE: ownBundle,
           CLO_LOG_LEVEL: 'info',
           ...env,
         },
