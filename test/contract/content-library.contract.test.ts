@@ -26,11 +26,11 @@ import {
   readAll,
   recordingAgent,
   serveBytes,
-  SESSION_PATH,
   sha1,
   sleep,
+  wirePaths,
 } from './helpers';
-import { simulatorTarget, type Target, type TargetEnv, vcsimTarget } from './targets';
+import { CONTRACT_RUNS, resolvedFlavor, type TargetEnv } from './targets';
 
 const notFound = { name: 'NotFoundError', code: 'NOT_FOUND' };
 const notAllowed = { name: 'NotAllowedInCurrentStateError', code: 'NOT_ALLOWED_IN_CURRENT_STATE' };
@@ -38,11 +38,10 @@ const invalidArgument = { name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT'
 const vcsimSays = (departs: boolean, vcsim: string, documented: string): string =>
   departs ? `vcsim departs: ${vcsim}` : documented;
 
-describe.each<[string, Target]>([
-  ['vcsim', vcsimTarget],
-  ['simulator', simulatorTarget],
-])('ContentLibraryClient contract on %s', (_name, target) => {
+describe.each(CONTRACT_RUNS)('ContentLibraryClient contract on %s', (_name, target, apiFlavor) => {
   const { departs } = target;
+  const flavor = resolvedFlavor(target, apiFlavor);
+  const wire = wirePaths(flavor);
   let env: TargetEnv;
   let client: ContentLibraryClient;
   let libraryId: string;
@@ -57,6 +56,7 @@ describe.each<[string, Target]>([
     url: env.url,
     username: env.username,
     password: env.password,
+    apiFlavor,
   });
 
   const newItem = (type = 'iso'): Promise<string> =>
@@ -165,14 +165,24 @@ describe.each<[string, Target]>([
       await rec.close();
     });
 
+    it(`speaks ${flavor}${apiFlavor === 'auto' ? ', found by one probe of POST /api/session' : ''}`, async () => {
+      await c.listLibraries();
+      expect(await c.flavor()).toBe(flavor);
+      const apiLogins = rec.requests.filter((r) => r.method === 'POST' && r.path === '/api/session');
+      expect(apiLogins).toHaveLength(apiFlavor === 'rest' ? 0 : 1);
+    });
+
     it('logs in once with Basic auth and sends that one session token on every later call', async () => {
       expect(c.hasSession).toBe(false);
       await c.listLibraries();
       await c.getLibrary(libraryId);
       await c.listLibraryItems(libraryId);
       expect(c.hasSession).toBe(true);
-      expect(logins(rec.requests)).toEqual([{ method: 'POST', path: SESSION_PATH, basicAuth: true }]);
-      const calls = rec.requests.filter((r) => r.path !== SESSION_PATH);
+      expect(logins(rec.requests, wire.session)).toEqual([
+        { method: 'POST', path: wire.session, basicAuth: true },
+      ]);
+      // auto's one probe of POST /api/session (404 on a /rest-only server) is not a call either.
+      const calls = rec.requests.filter((r) => r.path !== wire.session && r.path !== '/api/session');
       expect(calls).toHaveLength(3);
       expect(calls[0]?.token).toMatch(/\S{8,}/);
       expect(calls.every((r) => r.token === calls[0]?.token && !r.basicAuth)).toBe(true);
@@ -183,11 +193,11 @@ describe.each<[string, Target]>([
       const old = lastToken(rec.requests);
       await c.logout();
       expect(c.hasSession).toBe(false);
-      expect(rec.requests.at(-1)).toMatchObject({ method: 'DELETE', path: SESSION_PATH, token: old });
-      expect(await rawStatus(env.url, 'GET', '/rest/com/vmware/content/library', old)).toBe(401);
+      expect(rec.requests.at(-1)).toMatchObject({ method: 'DELETE', path: wire.session, token: old });
+      expect(await rawStatus(env.url, 'GET', wire.library, old)).toBe(401);
 
       await expect(c.getLibrary(libraryId)).resolves.toMatchObject({ id: libraryId });
-      expect(logins(rec.requests)).toHaveLength(2);
+      expect(logins(rec.requests, wire.session)).toHaveLength(2);
       expect(lastToken(rec.requests)).not.toBe(old);
     });
 
@@ -195,16 +205,17 @@ describe.each<[string, Target]>([
       await c.listLibraries();
       const old = lastToken(rec.requests);
       await env.dropLogin(old);
-      expect(await rawStatus(env.url, 'GET', '/rest/com/vmware/content/library', old)).toBe(401);
+      expect(await rawStatus(env.url, 'GET', wire.library, old)).toBe(401);
 
       const from = rec.requests.length;
       await expect(c.getLibrary(libraryId)).resolves.toMatchObject({ id: libraryId });
-      const path = `/rest/com/vmware/content/library/id:${libraryId}`;
+      const path = wire.libraryId(libraryId);
       const fresh = lastToken(rec.requests);
       expect(fresh).not.toBe(old);
       expect(rec.requests.slice(from)).toEqual([
         { method: 'GET', path, token: old, basicAuth: false },
-        { method: 'POST', path: SESSION_PATH, basicAuth: true },
+        // The flavour found by the first login is remembered: no second probe of /api/session.
+        { method: 'POST', path: wire.session, basicAuth: true },
         { method: 'GET', path, token: fresh, basicAuth: false },
       ]);
     });
@@ -220,7 +231,7 @@ describe.each<[string, Target]>([
         retryable: true,
       });
       expect(c.hasSession).toBe(false);
-      expect(logins(rec.requests)).toHaveLength(1);
+      expect(logins(rec.requests, wire.session)).toHaveLength(1);
       await expect(c.findLibraryItems({ library_id: libraryId, name })).resolves.toEqual([]);
     });
 

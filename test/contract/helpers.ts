@@ -6,10 +6,34 @@ import type { Readable } from 'node:stream';
 
 import type { Dispatcher } from 'undici';
 
-import { createAgent, SESSION_HEADER, type TlsOptions } from '../../activities/content-library';
+import {
+  type ApiFlavor,
+  createAgent,
+  SESSION_HEADER,
+  type TlsOptions,
+} from '../../activities/content-library';
 
-/** Path of the login / logout resource. */
+/** Path of the /rest login / logout resource. */
 export const SESSION_PATH = '/rest/com/vmware/cis/session';
+
+/** Paths a test checks on the wire, in the flavour the client speaks (wire.ts renders them). */
+export function wirePaths(flavor: ApiFlavor): {
+  session: string;
+  library: string;
+  libraryId(id: string): string;
+} {
+  return flavor === 'api'
+    ? {
+        session: '/api/session',
+        library: '/api/content/library',
+        libraryId: (id) => `/api/content/library/${id}`,
+      }
+    : {
+        session: SESSION_PATH,
+        library: '/rest/com/vmware/content/library',
+        libraryId: (id) => `/rest/com/vmware/content/library/id:${id}`,
+      };
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,8 +90,8 @@ export function recordingAgent(tls?: TlsOptions): {
 }
 
 /** The logins among recorded requests. */
-export function logins(requests: readonly RecordedRequest[]): RecordedRequest[] {
-  return requests.filter((r) => r.method === 'POST' && r.path === SESSION_PATH);
+export function logins(requests: readonly RecordedRequest[], sessionPath = SESSION_PATH): RecordedRequest[] {
+  return requests.filter((r) => r.method === 'POST' && r.path === sessionPath);
 }
 
 /** The token of the last recorded request that carried one. */
@@ -77,7 +101,7 @@ export function lastToken(requests: readonly RecordedRequest[]): string {
   return token;
 }
 
-/** Status of a bare /rest call with `token`, outside the client (plain HTTP only). */
+/** Status of a bare call with `token`, outside the client (plain HTTP only). */
 export async function rawStatus(
   baseUrl: string,
   method: string,

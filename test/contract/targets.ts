@@ -6,6 +6,7 @@
  * something else instead; the suite then says so in the test name and checks
  * what the server does.
  */
+import type { ApiFlavor, ApiFlavorSetting } from '../../activities/content-library';
 import { startSimulator } from '../simulator';
 import { stackInfo } from '../stack/stack-info';
 import { rawStatus, SESSION_PATH } from './helpers';
@@ -76,6 +77,8 @@ export interface TargetEnv {
 
 /** A server to run the contract against. */
 export interface Target {
+  /** Wire formats the server speaks (vcsim: `/rest` only; the simulator both). */
+  serves: readonly ApiFlavor[];
   /** How `dropLogin` does it, for test names. */
   dropLoginHow: string;
   departs: Departures;
@@ -114,6 +117,7 @@ const DOCUMENTED: Departures = Object.fromEntries(
 ) as unknown as Departures;
 
 export const vcsimTarget: Target = {
+  serves: ['rest'],
   dropLoginHow: 'DELETE /cis/session with its token',
   departs: VCSIM_DEPARTURES,
   start: () => {
@@ -133,6 +137,7 @@ export const vcsimTarget: Target = {
 };
 
 export const simulatorTarget: Target = {
+  serves: ['rest', 'api'],
   dropLoginHow: "the simulator's invalidateLogins()",
   departs: DOCUMENTED,
   start: async () => {
@@ -154,3 +159,21 @@ export const simulatorTarget: Target = {
     };
   },
 };
+
+/**
+ * Every (server, flavour) pair the suite runs: each flavour a server serves, and `auto` against
+ * both kinds of server (it must settle on `/rest` on vcsim and on `/api` on the simulator).
+ */
+export const CONTRACT_RUNS: Array<[name: string, target: Target, apiFlavor: ApiFlavorSetting]> = [
+  ['vcsim, rest', vcsimTarget, 'rest'],
+  ['vcsim, auto', vcsimTarget, 'auto'],
+  ['simulator, rest', simulatorTarget, 'rest'],
+  ['simulator, api', simulatorTarget, 'api'],
+  ['simulator, auto', simulatorTarget, 'auto'],
+];
+
+/** The flavour a client with `setting` ends up speaking to `target`. */
+export function resolvedFlavor(target: Target, setting: ApiFlavorSetting): ApiFlavor {
+  if (setting !== 'auto') return setting;
+  return target.serves.includes('api') ? 'api' : 'rest';
+}
