@@ -13,6 +13,7 @@ import {
 import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from '../workflows/definitions/search-attributes';
 import { syncProgressQuery, type SyncProgress } from '../workflows/definitions/sync';
 import { progressQuery, UploadProgress, type FileProgress } from '../workflows/definitions/upload';
+import type { ApprovalState } from '../workflows/definitions/approval';
 import { InvalidInputError, NotFoundError } from './errors';
 import { STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState } from './workflow-kinds';
 
@@ -52,6 +53,8 @@ export interface WorkflowProgress {
   etaSeconds?: number;
   /** For a running library sync: its `syncProgress` query (phase, counts, items so far). */
   sync?: SyncProgress;
+  /** For an upload of a signed OVF/OVA: the certificate, vCenter's warnings and the decisions (workflows/lib/approval.ts). */
+  approval?: ApprovalState;
 }
 
 /** Options for {@link getProgress}. */
@@ -203,6 +206,7 @@ export async function getProgress(
     ...out,
     phase: progress.phase,
     ...(progress.sessionId ? { sessionId: progress.sessionId } : {}),
+    ...(progress.approval ? { approval: progress.approval } : {}),
     files: last.files,
     totalBytes,
     bytesDone: last.bytesDone,

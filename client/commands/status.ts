@@ -16,6 +16,18 @@ export function formatProgress(p: WorkflowProgress): string {
     );
   if (p.itemId || p.libraryId)
     lines.push(`item      ${p.itemId ?? '-'} in library ${p.libraryId ?? '-'} on ${p.vcenter ?? '-'}`);
+  if (p.approval) {
+    const { certificate: c, state, deadline } = p.approval;
+    lines.push(
+      `approval  ${state}${deadline ? ` until ${when(deadline)}` : ''}: accepted ${p.approval.accepted.join(', ') || 'none'}`,
+    );
+    if (c)
+      lines.push(
+        `signer    ${c.subject}, issued by ${c.issuer}, valid ${c.validFrom ?? '?'} to ${c.validTo ?? '?'}`,
+      );
+    for (const w of p.approval.warnings)
+      lines.push(`warning   ${w.type}${w.ignored ? ' (ignored)' : ''}: ${w.message}`);
+  }
   if (p.sync) {
     const c = p.sync.counts;
     lines.push(

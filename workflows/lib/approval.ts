@@ -281,7 +281,11 @@ function describeWarnings(
   );
 }
 
-/** The current details (Web UI) while waiting: the certificate, the warnings and how to decide. */
+/**
+ * The current details while waiting: the certificate, the warnings and how to decide. The Web UI
+ * renders them as Markdown, so each value is a list item in a code span (a subject's `*` or `_`
+ * stays literal, `--accept` keeps its two dashes), after a blank line that ends the summary.
+ */
 function awaitingNote(
   workflowId: string,
   certificate: CertificateSummary | undefined,
@@ -289,20 +293,29 @@ function awaitingNote(
   open: string[],
   deadline: string,
 ): string {
-  const lines = [`awaiting approval of the signing certificate until ${deadline}`];
+  const lines = ['', `**Awaiting approval** of the signing certificate until ${code(deadline)}`, ''];
   if (certificate) {
     lines.push(
-      `subject: ${certificate.subject}`,
-      `issuer: ${certificate.issuer}${certificate.selfSigned ? ' (self-signed)' : ''}`,
+      `- subject: ${code(certificate.subject)}`,
+      `- issuer: ${code(certificate.issuer)}${certificate.selfSigned ? ' (self-signed)' : ''}`,
     );
     if (certificate.validFrom || certificate.validTo)
-      lines.push(`valid: ${certificate.validFrom ?? '?'} to ${certificate.validTo ?? '?'}`);
-    if (certificate.sha256Fingerprint) lines.push(`SHA-256: ${certificate.sha256Fingerprint}`);
+      lines.push(`- valid: ${code(certificate.validFrom ?? '?')} to ${code(certificate.validTo ?? '?')}`);
+    if (certificate.sha256Fingerprint) lines.push(`- SHA-256: ${code(certificate.sha256Fingerprint)}`);
   }
-  for (const w of warnings.filter((x) => !x.ignored)) lines.push(`warning ${w.type}: ${w.message}`);
+  for (const w of warnings.filter((x) => !x.ignored))
+    lines.push(`- warning ${code(w.type)}: ${code(w.message)}`);
   lines.push(
-    `approve: clo approve ${workflowId} ${open.map((t) => `--accept ${t}`).join(' ')} --reason '...'`,
-    `reject: clo reject ${workflowId} --reason '...'`,
+    '',
+    `approve: ${code(`clo approve ${workflowId} ${open.map((t) => `--accept ${t}`).join(' ')} --reason '...'`)}`,
+    '',
+    `reject: ${code(`clo reject ${workflowId} --reason '...'`)}`,
   );
   return lines.join('\n');
+}
+
+/** A Markdown code span around `text`, whatever backticks it holds. */
+function code(text: string): string {
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  return `${fence}${text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text}${fence}`;
 }
