@@ -34,7 +34,8 @@ describe('uploadLibraryItem of a signed OVA on the simulator (/api)', () => {
   let ova: SignedOva;
 
   beforeAll(async () => {
-    target = await startTarget('simulator');
+    // Sessions idle for 10 s expire: a saga awaiting approval for longer is kept alive by its lease (every 5 s).
+    target = await startTarget('simulator', { sessionIdleTimeoutMs: 10_000 });
     const config = testConfig({ target: { url: target.url, username: 'user', password: 'pass' } });
     worker = await startTestWorker(config);
     rest = restClient(target.url);
@@ -64,7 +65,8 @@ describe('uploadLibraryItem of a signed OVA on the simulator (/api)', () => {
         source: { kind: 'ova', path: ova.path },
         options,
       },
-      { taskQueue: worker.taskQueue },
+      // The worker's config: keep-alive every 5 s.
+      { taskQueue: worker.taskQueue, config: worker.config },
     ),
   });
   const progressOf = async (handle: WorkflowHandle) => handle.query<UploadProgress>('progress');
@@ -118,6 +120,15 @@ describe('uploadLibraryItem of a signed OVA on the simulator (/api)', () => {
     });
     expect(await updateEvents(handle)).toEqual([]);
     expect((await progressOf(handle)).approval).toMatchObject({ state: 'awaiting-approval', accepted: [] });
+
+    // Held past the session's idle timeout by the lease's keep-alives, while nobody decides.
+    const keptAlive = target.sim!.stats.calls('updatesession.keep-alive');
+    await waitFor(
+      'three keep-alives (15 s) while awaiting approval',
+      () => target.sim!.stats.calls('updatesession.keep-alive') - keptAlive >= 3,
+      40_000,
+    );
+    expect((await progressOf(handle)).phase).toBe('awaiting-approval');
 
     // The real executable, as an operator runs it: the approver defaults to the OS user.
     const approved = await clo(
