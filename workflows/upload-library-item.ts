@@ -40,6 +40,7 @@ import { formatBytes } from './lib/format';
 import { parseInput } from './lib/input';
 import { refuseSourceProblem } from './lib/source-check';
 import { runPool } from './lib/pool';
+import { pushWaves } from './lib/push-order';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { SagaStatus } from './lib/saga-status';
 import { CertificateApproval } from './lib/approval';
@@ -138,6 +139,18 @@ const HASH_WHEN_CHECKED_PATCH = 'hash-when-checked';
  */
 const FEWER_ROUND_TRIPS_PATCH = 'upload-fewer-round-trips';
 
+/**
+ * patched() id: the item's and the first session's client tokens are drawn before anything
+ * branches. Older runs drew the session's after the item's create, which is skipped when the
+ * item is found: a first workflow task that timed out after its local activities had created
+ * the item found it on the retry, drew one token fewer, and so created a second session
+ * beside its own (ItemBusy on its own item).
+ */
+const TOKENS_FIRST_PATCH = 'client-tokens-first';
+
+/** patched() id: an OVF's manifest and certificate are added before its descriptor (lib/push-order.ts). */
+const METADATA_FIRST_PATCH = 'ovf-metadata-first';
+
 async function upload(
   input: ParsedUploadInput,
   { control, compensate, slow, transfer, holdSession }: Proxies,
@@ -153,6 +166,10 @@ async function upload(
   const approval = new CertificateApproval(progress, status, options);
 
   const fewerRoundTrips = patched(FEWER_ROUND_TRIPS_PATCH);
+  const tokensFirst = patched(TOKENS_FIRST_PATCH);
+  const itemToken = tokensFirst ? uuid4() : undefined;
+  let firstSessionToken = tokensFirst ? uuid4() : undefined;
+  const metadataFirst = patched(METADATA_FIRST_PATCH);
 
   // Everything checkable is checked before anything is created.
   const prepared = fewerRoundTrips
@@ -191,7 +208,7 @@ async function upload(
         type: input.item.type ?? plan.itemType,
         ...(input.item.description !== undefined ? { description: input.item.description } : {}),
       },
-      uuid4(),
+      itemToken ?? uuid4(),
     );
     compensations.push('delete-item', async () => compensate.deleteLibraryItem(vcenter, id));
     item = { id, name: input.item.name };
@@ -206,7 +223,9 @@ async function upload(
     status.phase('creating-session');
     let sessionId: string;
     try {
-      sessionId = await control.createUpdateSession(vcenter, itemId, uuid4());
+      const sessionToken = firstSessionToken ?? uuid4();
+      firstSessionToken = undefined;
+      sessionId = await control.createUpdateSession(vcenter, itemId, sessionToken);
     } catch (err) {
       if (failureType(err) === 'ItemBusy' && options.takeOver && !tookOver) {
         tookOver = true;
@@ -234,22 +253,28 @@ async function upload(
       status.phase('transferring');
       for (const f of progress.files) Object.assign(f, { bytesSent: 0, state: 'pending' });
       progress.bytesSent = 0;
-      const files = await transfers.run(async () =>
-        runPool(plan.files, options.fileConcurrency, async (file: PlannedFile, i) => {
-          const entry = progress.files[i]!;
-          entry.state = 'transferring';
-          const done: FileTransferResult =
-            file.origin.kind === 'url'
-              ? await transfer.pullFile(vcenter, sessionId, file)
-              : file.origin.kind === 'library-item'
-                ? await transfer.relayFile(vcenter, sessionId, file)
-                : await transfer.pushFile(vcenter, sessionId, file, { sha1: hashSha1 });
-          entry.bytesSent = done.bytesSent;
-          entry.state = done.skipped ? 'skipped' : 'done';
-          progress.bytesSent += file.size ?? done.size;
-          return done;
-        }),
-      );
+      const pushOne = async (file: PlannedFile, i: number): Promise<FileTransferResult> => {
+        const entry = progress.files[i]!;
+        entry.state = 'transferring';
+        const done: FileTransferResult =
+          file.origin.kind === 'url'
+            ? await transfer.pullFile(vcenter, sessionId, file)
+            : file.origin.kind === 'library-item'
+              ? await transfer.relayFile(vcenter, sessionId, file)
+              : await transfer.pushFile(vcenter, sessionId, file, { sha1: hashSha1 });
+        entry.bytesSent = done.bytesSent;
+        entry.state = done.skipped ? 'skipped' : 'done';
+        progress.bytesSent += file.size ?? done.size;
+        return done;
+      };
+      const waves = metadataFirst ? pushWaves(plan) : [plan.files.map((_, i) => i)];
+      const files: FileTransferResult[] = [];
+      await transfers.run(async () => {
+        for (const wave of waves) {
+          const done = await runPool(wave, options.fileConcurrency, async (i) => pushOne(plan.files[i]!, i));
+          wave.forEach((i, k) => (files[i] = done[k]!));
+        }
+      });
       const removedFiles = options.replace
         ? await control.removeFilesNotIn(
             vcenter,

@@ -1,7 +1,8 @@
 /**
- * Puts an OVF package's files in upload order (descriptor, manifest, certificate, then
- * the referenced files, then anything else) and holds the manifest to account: every
- * file it lists must be in the package, its digests ride along on the planned files for
+ * Puts an OVF package's files in upload order (manifest, certificate, descriptor, then the
+ * referenced files, then anything else: vCenter 6.8 and later refuse a manifest or certificate
+ * added after the descriptor, see workflows/lib/push-order.ts) and holds the manifest to account:
+ * every file it lists must be in the package, its digests ride along on the planned files for
  * the transfer to check, and the descriptor (already read whole) is checked right here.
  */
 import { SourceError } from './errors';
@@ -41,9 +42,9 @@ export function assemblePackage(parts: PackageParts): PlannedLocalFile[] {
       ordered.push(f);
     }
   };
-  add(parts.descriptor);
   add(parts.manifest?.file);
   add(parts.certificate);
+  add(parts.descriptor);
   parts.referenced.forEach(add);
   parts.others?.forEach(add);
 

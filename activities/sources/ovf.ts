@@ -12,7 +12,7 @@ import { parseOvfDescriptor } from './ovf-descriptor';
 import { assemblePackage, type PackageManifest } from './ovf-package';
 import { type PlannedLocalFile, type SourcePlan, totalBytesOf, wholeFile } from './plan-model';
 
-/** The plan for `{ kind: 'ovf' }`: descriptor, manifest, certificate, then the referenced files. */
+/** The plan for `{ kind: 'ovf' }`: manifest, certificate, descriptor, then the referenced files. */
 export async function planOvf(
   source: Extract<UploadSource, { kind: 'ovf' }>,
   checkRead?: CheckRead,

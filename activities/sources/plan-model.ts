@@ -86,7 +86,7 @@ export const SourcePlan = z.object({
   itemType: z.enum(['ovf', 'iso', 'file']),
   /** A human name for the source, e.g. `photon.ova`. */
   displayName: z.string(),
-  /** In upload order: descriptor first for OVF/OVA, then manifest (and certificate), then the rest. */
+  /** In upload order: for OVF/OVA the manifest and certificate, then the descriptor, then the rest. */
   files: z.array(PlannedFile),
   /** Sum of the known file sizes (a URL file without a stated size counts 0). */
   totalBytes: z.number().int().nonnegative(),

@@ -177,10 +177,11 @@ export async function signedPackage(
   const cert = `SHA256(${name}.mf)= ${signature}\n${pems.cert}`;
   return {
     cert: pems.cert,
+    // In the order a vCenter of 6.8 or later accepts them: metadata before the descriptor (METADATA_BEFORE_DESCRIPTOR).
     files: [
-      [`${name}.ovf`, ovf],
       [`${name}.mf`, mf],
       [`${name}.cert`, cert],
+      [`${name}.ovf`, ovf],
       [`${name}-disk1.vmdk`, disk],
     ],
   };

@@ -39,10 +39,15 @@ export const FailNextOptions = z.object({
 });
 export type FailNextOptions = z.input<typeof FailNextOptions>;
 
-/** Delay calls of `operation` ('*' = all) by `ms` before handling them: the server answers nothing meanwhile. */
+/**
+ * Delay calls of `operation` ('*' = all) by `ms` before handling them: the server answers nothing meanwhile.
+ * With `afterHandling` the call is handled first and only its answer is held: the server has acted, the client
+ * does not know yet (a worker killed then loses what the call did).
+ */
 export const LatencyOptions = z.object({
   operation: z.string().default('*'),
   ms: z.number().int().nonnegative(),
+  afterHandling: z.boolean().default(false),
   /** How many calls to delay. @default unlimited */
   count: count.optional(),
 });
@@ -241,12 +246,12 @@ export class Faults {
     };
   }
 
-  /** Total delay for this call, consuming counted latency faults. */
-  takeLatency(op: OperationName): number {
+  /** Total delay for this call before (or, `afterHandling`, after) handling it, consuming counted latency faults. */
+  takeLatency(op: OperationName, afterHandling = false): number {
     let ms = 0;
     for (const e of [...this.entries]) {
       const f = e.fault;
-      if (f.type === 'latency' && (f.op === '*' || f.op === op)) {
+      if (f.type === 'latency' && (f.op === '*' || f.op === op) && f.afterHandling === afterHandling) {
         ms += f.ms;
         this.consume(e);
       }

@@ -33,17 +33,21 @@ describe('simulator: signed OVF preview and warning_behavior (/api)', () => {
   afterAll(() => sim.close());
   afterEach(() => sim.faults.clear());
 
-  it('moves UNAVAILABLE -> PREPARING -> NOT_APPLICABLE -> AVAILABLE as the descriptor and the .cert arrive', async () => {
+  it('moves UNAVAILABLE -> PREPARING -> AVAILABLE as the metadata and then the descriptor arrive', async () => {
     const { api, itemId } = await apiFixture(sim);
     const pkg = await signedPackage('alpine');
     const id = await api.createUpdateSession(itemId);
     expect(await preview(api, id)).toEqual({ state: 'UNAVAILABLE' });
-    const [[ovfName, ovf], [mfName, mf], [certName, cert], [diskName, disk]] = pkg.files as [
+    const [[mfName, mf], [certName, cert], [ovfName, ovf], [diskName, disk]] = pkg.files as [
       [string, string],
       [string, string],
       [string, string],
       [string, string],
     ];
+    await api.push(id, mfName, mf);
+    await api.push(id, certName, cert);
+    // No descriptor yet: nothing to preview.
+    expect(await preview(api, id)).toEqual({ state: 'UNAVAILABLE' });
     const added = await api.expect<{ upload_endpoint: { uri: string } }>(201, 'POST', `${US}/${id}/file`, {
       body: { name: ovfName, source_type: 'PUSH' },
     });
@@ -53,10 +57,6 @@ describe('simulator: signed OVF preview and warning_behavior (/api)', () => {
       headers: { 'vmware-api-session-id': api.token ?? '' },
       body: ovf,
     });
-    // The descriptor without a certificate: unsigned so far.
-    expect(await preview(api, id)).toEqual({ state: 'NOT_APPLICABLE' });
-    await api.push(id, mfName, mf);
-    await api.push(id, certName, cert);
     await api.push(id, diskName, disk);
     const p = await preview(api, id);
     expect(p).toMatchObject({
@@ -81,6 +81,40 @@ describe('simulator: signed OVF preview and warning_behavior (/api)', () => {
       },
       expect.objectContaining({ type: 'UNTRUSTED_CERTIFICATE', ignored: false }),
     ]);
+  });
+
+  it('is NOT_APPLICABLE for a descriptor without a certificate', async () => {
+    const { api, itemId } = await apiFixture(sim);
+    const pkg = await signedPackage('plain');
+    const [, , [ovfName, ovf]] = pkg.files as [[string, string], [string, string], [string, string]];
+    const id = await api.createUpdateSession(itemId);
+    await api.push(id, ovfName, ovf);
+    expect(await preview(api, id)).toEqual({ state: 'NOT_APPLICABLE' });
+  });
+
+  it('refuses a manifest or certificate added after the OVF descriptor (METADATA_BEFORE_DESCRIPTOR)', async () => {
+    const { api, itemId } = await apiFixture(sim);
+    const pkg = await signedPackage('late');
+    const [[mfName, mf], [certName], [ovfName, ovf]] = pkg.files as [
+      [string, string],
+      [string, string],
+      [string, string],
+    ];
+    const id = await api.createUpdateSession(itemId);
+    await api.push(id, ovfName, ovf);
+    for (const name of [mfName, certName]) {
+      const err = expectApiError(
+        await api.call('POST', `${US}/${id}/file`, { body: { name, source_type: 'PUSH' } }),
+        400,
+        'NOT_ALLOWED_IN_CURRENT_STATE',
+        'METADATA_BEFORE_DESCRIPTOR',
+      );
+      expect(err.messages[0]?.args).toEqual([name, ovfName]);
+    }
+    // Before the descriptor, the same manifest is accepted.
+    expect((await api.action('update-session', id, 'cancel')).status).toBe(204);
+    const early = await api.createUpdateSession(itemId);
+    await api.push(early, mfName, mf);
   });
 
   it('complete fails the session while a warning is not ignored; PATCH warning_behavior lets it complete', async () => {

@@ -35,7 +35,7 @@ export class Meter extends Transform {
   private cut = false;
 
   constructor(private readonly opts: MeterOptions) {
-    super({ highWaterMark: 64 * 1024 });
+    super({ highWaterMark: 1024 * 1024 });
     if (opts.algorithm !== undefined && opts.algorithm !== 'SHA1')
       this.extra = createHash(opts.algorithm.toLowerCase());
   }

@@ -77,6 +77,16 @@ export const API_RULES = {
     decision:
       'Both flavours: one server, one session; the /rest wire cannot show or set warning_behavior (the 6.6.1 seeds have neither), so a /rest client cannot finish a package with warnings.',
   },
+  METADATA_BEFORE_DESCRIPTOR: {
+    seed: API_SPEC,
+    where: 'POST /api/content/library/item/update-session/{update_session_id}/file, "400"',
+    quote:
+      'if metadata files such as manifest and certificate file are added after the OVF descriptor file. This is applicable to update sessions with library item type OVF only. This error was added in vSphere 6.8.0.',
+    enforcement:
+      'For an item of type ovf, adding a .mf or .cert file to a session that already has an .ovf descriptor added: 400 not_allowed_in_current_state.',
+    decision:
+      'Enforced on both flavours: one server behind both paths, and a vCenter of 6.8 or later refuses it whichever path the client uses.',
+  },
   WARNING_BEHAVIOR_SPEC: {
     seed: API_SPEC,
     where: 'ContentLibraryItemUpdatesessionWarningBehavior ("required": ["type", "ignored"])',

@@ -83,6 +83,7 @@ async function handleRequest(
     sim.store.sweep();
     const { route, params } = matchRoute(req.method ?? 'GET', url);
     sim.stats.countCall(route.op);
+    if (!transferRoutes.includes(route)) sim.stats.countFlavour(flavour);
     const login = route.auth === false ? undefined : authenticate(sim, req);
     const delay = sim.faults.takeLatency(route.op);
     if (delay > 0) {
@@ -115,6 +116,11 @@ async function handleRequest(
     };
     const result = await route.handler(ctx);
     if (result === HANDLED) return;
+    const held = sim.faults.takeLatency(route.op, true);
+    if (held > 0) {
+      await sleep(held);
+      if (res.destroyed) return;
+    }
     sendResult(res, flavour, result, route.created);
   } catch (err) {
     if (isVapiError(err)) {

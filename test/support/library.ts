@@ -122,3 +122,9 @@ export async function seedItem(
   }
   return { itemId, expected };
 }
+
+/** The order clo adds an OVF's files in: manifest and certificate before the descriptor (vCenter 6.8+ refuses them after it). */
+export function metadataFirst(names: string[]): string[] {
+  const metadata = (n: string) => /\.(mf|cert)$/i.test(n);
+  return [...names.filter(metadata), ...names.filter((n) => !metadata(n))];
+}

@@ -1,5 +1,6 @@
 /**
- * The upload saga's happy paths, on vcsim and on the simulator: a single file, an OVF
+ * The upload saga's happy paths, on vcsim and on the simulator over /api and over /rest
+ * (SAGA_TARGETS; the first test checks the flavour on the wire): a single file, an OVF
  * package with disks and a manifest, an OVA, a PULL from a local HTTP server, and
  * replace. Every item is read back through a download session and compared by SHA-1.
  */
@@ -11,12 +12,19 @@ import { basename, join } from 'node:path';
 import type { ContentLibraryClient } from '../../activities/content-library';
 import { startUpload, type UploadInput } from '../../client/upload';
 import { makeOva, makeOvfPackage, writeRandomFile } from '../fixtures/content';
-import { createTestLibrary, readItemBack, restClient, updateSessionStates } from '../support/library';
+import {
+  createTestLibrary,
+  metadataFirst,
+  readItemBack,
+  restClient,
+  updateSessionStates,
+} from '../support/library';
 import { serveFile } from '../support/serve-file';
-import { startTarget, type Target } from '../support/targets';
+import { SAGA_TARGETS, serverOf, startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targetName) => {
+describe.each(SAGA_TARGETS)('uploadLibraryItem on %s', (targetName) => {
+  const server = serverOf(targetName);
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -27,9 +35,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
-    );
+    worker = await startTestWorker(testConfig({ target: target.vcenter() }));
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-upload-'));
@@ -59,12 +65,25 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
   const noActiveSession = async (itemId: string) =>
     expect(Object.values(await updateSessionStates(rest, itemId))).not.toContain('ACTIVE');
 
-  it('uploads a single file into a new item, byte for byte', async () => {
+  it(`uploads a single file into a new item, byte for byte${server === 'simulator' ? ', speaking the configured flavour' : ''}`, async () => {
     const file = await writeRandomFile(join(dir, 'photon.iso'), 5 * 1024 * 1024 + 3, 'single');
+    // Only the worker talks to the server during the saga: what the simulator counts is its wire.
+    const over = () => ({
+      api: target.sim?.stats.callsOver('api'),
+      rest: target.sim?.stats.callsOver('rest'),
+    });
+    const before = over();
     const result = await upload({
       item: { name: `iso-${randomUUID().slice(0, 6)}` },
       source: { kind: 'file', path: file.path },
     });
+    if (target.sim) {
+      const after = over();
+      const spoken = target.apiFlavor === 'api' ? 'api' : 'rest';
+      const other = spoken === 'api' ? 'rest' : 'api';
+      expect(after[spoken]! - before[spoken]!).toBeGreaterThan(0);
+      expect(after[other]! - before[other]!).toBe(0);
+    }
     expect(result.itemCreated).toBe(true);
     expect(result.sessionIds).toHaveLength(1);
     // No SHA-1 in the result: nothing asked for one, so the bytes were not hashed.
@@ -107,7 +126,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       item: { name: `ovf-${randomUUID().slice(0, 6)}` },
       source: { kind: 'ovf', path: pkg.descriptorPath },
     });
-    expect(result.files.map((f) => f.name)).toEqual(pkg.files.map((f) => f.name));
+    expect(result.files.map((f) => f.name)).toEqual(metadataFirst(pkg.files.map((f) => f.name)));
     const back = await readItemBack(rest, result.itemId);
     for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
     expect((await rest.getLibraryItem(result.itemId)).type).toBe('ovf');
@@ -125,7 +144,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       item: { name: `ova-${randomUUID().slice(0, 6)}` },
       source: { kind: 'ova', path: ova.path },
     });
-    expect(result.files.map((f) => f.name)).toEqual(ova.members.map((m) => m.name));
+    expect(result.files.map((f) => f.name)).toEqual(metadataFirst(ova.members.map((m) => m.name)));
     // The manifest names SHA-1: each file it lists was hashed (and checked), so its SHA-1 is reported.
     const listed = ova.members.filter((m) => !m.name.endsWith('.mf'));
     expect(result.files.filter((f) => f.sha1).map((f) => [f.name, f.sha1])).toEqual(
@@ -158,7 +177,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
   });
 
   const replaceTitle =
-    targetName === 'vcsim'
+    server === 'vcsim'
       ? 'vcsim departs: removing a session file deletes the whole update session, so replace ends in SessionGone with no ACTIVE session left'
       : 'replace removes the item files the new source does not have';
   it(replaceTitle, async () => {
@@ -171,7 +190,7 @@ describe.each(['vcsim', 'simulator'] as const)('uploadLibraryItem on %s', (targe
       source: { kind: 'file', path: second.path },
       options: { replace: true, fileConcurrency: 2, takeOver: false, maxSessionRestarts: 1 },
     });
-    if (targetName === 'vcsim') {
+    if (server === 'vcsim') {
       await expect(replace).rejects.toMatchObject({ cause: { cause: { type: 'SessionGone' } } });
       await noActiveSession(created.itemId);
       return;

@@ -55,6 +55,18 @@ export function addUpdateFile(sim: SimContext, id: string, rawSpec: unknown): un
   // FILE_SPEC_INVALID (000): "InvalidArgument if the file_spec is invalid."
   const spec = parseBody(AddSpec, rawSpec, 'FILE_SPEC_INVALID');
   checkFileName(spec.name);
+  // METADATA_BEFORE_DESCRIPTOR (api-8.0.2 file add): an ovf item's manifest and certificate come before its descriptor.
+  if (/\.(mf|cert)$/i.test(spec.name)) {
+    const item = sim.store.items.get(s.library_item_id);
+    const descriptor = [...s.added.keys()].find((n) => /\.ovf$/i.test(n));
+    if (item?.type.toLowerCase() === 'ovf' && descriptor !== undefined)
+      fail(
+        'not_allowed_in_current_state',
+        'METADATA_BEFORE_DESCRIPTOR',
+        `${spec.name} is added after the OVF descriptor ${descriptor}; add the manifest and certificate first`,
+        [spec.name, descriptor],
+      );
+  }
   let checksum: UpdateFile['checksum_info'];
   if (spec.checksum_info) {
     const algorithm = spec.checksum_info.algorithm ?? 'SHA1';

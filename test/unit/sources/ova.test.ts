@@ -38,8 +38,8 @@ describe('planSource for an OVA', () => {
 
     expect(plan).toMatchObject({ kind: 'ova', itemType: 'ovf', displayName: 'photon.ova' });
     expect(plan.files.map((f) => f.name)).toEqual([
-      'photon.ovf',
       'photon.mf',
+      'photon.ovf',
       'photon-disk1.img',
       'photon-disk2.img',
       'photon-disk3.img',
@@ -57,7 +57,7 @@ describe('planSource for an OVA', () => {
     expect(plan.totalBytes).toBe(pkg.files.reduce((n, f) => n + f.size, 0));
   });
 
-  it('puts the descriptor first even when the archive does not', async () => {
+  it('puts the manifest, then the descriptor, first whatever the archive order', async () => {
     const pkg = await makeOvfPackage(join(scratch(), 'order'), {
       name: 'o',
       disks: [{ size: 3000 }],
@@ -69,7 +69,7 @@ describe('planSource for an OVA', () => {
       { name: 'o.ovf', source: join(pkg.dir, 'o.ovf') },
     ]);
     const plan = await planSource({ kind: 'ova', path: ova.path });
-    expect(plan.files.map((f) => f.name)).toEqual(['o.ovf', 'o.mf', 'o-disk1.img']);
+    expect(plan.files.map((f) => f.name)).toEqual(['o.mf', 'o.ovf', 'o-disk1.img']);
     for (const f of plan.files)
       expect(await sha1Of(f)).toBe(ova.members.find((m) => m.name === f.name)?.sha1);
   });
@@ -85,7 +85,7 @@ describe('planSource for an OVA', () => {
     // tar-stream stores such names only in a PAX header; the ustar name field says "PaxHeader".
     expect((await readFile(ova.path)).subarray(0, 9).toString()).toBe('PaxHeader');
     const plan = await planSource({ kind: 'ova', path: ova.path });
-    expect(plan.files.map((f) => f.name)).toEqual([`${name}.ovf`, `${name}.mf`, `${name}-disk1.img`]);
+    expect(plan.files.map((f) => f.name)).toEqual([`${name}.mf`, `${name}.ovf`, `${name}-disk1.img`]);
     for (const f of plan.files) expect(await sha1Of(f)).toBe(pkg.files.find((e) => e.name === f.name)?.sha1);
   });
 

@@ -7,7 +7,7 @@ import { rejectionOf, useScratchDir } from './helpers';
 const scratch = useScratchDir('ovf');
 
 describe('planSource for an OVF package', () => {
-  it('plans descriptor, manifest, then disks, with the manifest digests attached', async () => {
+  it('plans manifest, descriptor, then disks, with the manifest digests attached', async () => {
     const pkg = await makeOvfPackage(join(scratch(), 'happy'), {
       name: 'photon',
       disks: [{ size: 70_000 }, { size: 1 }],
@@ -19,13 +19,13 @@ describe('planSource for an OVF package', () => {
     expect(plan.itemType).toBe('ovf');
     expect(plan.displayName).toBe('photon.ovf');
     expect(plan.files.map((f) => f.name)).toEqual([
-      'photon.ovf',
       'photon.mf',
+      'photon.ovf',
       'photon-disk1.img',
       'photon-disk2.img',
     ]);
-    for (const [i, expected] of pkg.files.entries()) {
-      const planned = plan.files[i];
+    for (const expected of pkg.files) {
+      const planned = plan.files.find((f) => f.name === expected.name);
       expect(planned).toMatchObject({
         name: expected.name,
         size: expected.size,
@@ -50,7 +50,7 @@ describe('planSource for an OVF package', () => {
     });
     await writeFile(join(pkg.dir, 'alpine.cert'), '-----BEGIN CERTIFICATE-----\n');
     const plan = await planSource({ kind: 'ovf', path: pkg.descriptorPath });
-    expect(plan.files.map((f) => f.name)).toEqual(['alpine.ovf', 'alpine.cert', 'alpine-disk1.img']);
+    expect(plan.files.map((f) => f.name)).toEqual(['alpine.cert', 'alpine.ovf', 'alpine-disk1.img']);
     expect(plan.files.some((f) => f.manifest)).toBe(false);
   });
 
