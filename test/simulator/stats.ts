@@ -1,4 +1,5 @@
 /** Observability for tests: call counts, bytes per session, sessions and their states, concurrency. */
+import type { Flavour } from './context';
 import type { OperationName } from './operations';
 
 /** One session as `stats.sessions()` lists it; `ended` is set once it was deleted or expired. */
@@ -26,6 +27,7 @@ export interface StatsSnapshot {
 
 export class Stats {
   private callCounts = new Map<string, number>();
+  private flavourCounts = new Map<Flavour, number>();
   private received = new Map<string, number>();
   private sent = new Map<string, number>();
   private current = 0;
@@ -48,6 +50,14 @@ export class Stats {
   /** Calls of one operation so far (every call that reached routing, failed or not). */
   calls(op: OperationName): number {
     return this.callCounts.get(op) ?? 0;
+  }
+
+  /**
+   * API calls (the data path excluded: its URLs are the same for both) that arrived over /api or
+   * over /rest, so a test can tell which flavour a client really spoke.
+   */
+  callsOver(flavour: Flavour): number {
+    return this.flavourCounts.get(flavour) ?? 0;
   }
 
   /** Bytes the server received for an update session (PUT bodies and PULLs). */
@@ -90,6 +100,7 @@ export class Stats {
   /** Zeroes counters and the peak (sessions are state, not counters, and stay). */
   reset(): void {
     this.callCounts.clear();
+    this.flavourCounts.clear();
     this.received.clear();
     this.sent.clear();
     this.peak = this.current;
@@ -98,6 +109,9 @@ export class Stats {
   // ---- used by the server ------------------------------------------------------------------
   countCall(op: OperationName): void {
     this.callCounts.set(op, this.calls(op) + 1);
+  }
+  countFlavour(flavour: Flavour): void {
+    this.flavourCounts.set(flavour, this.callsOver(flavour) + 1);
   }
   addReceived(sessionId: string, n: number): void {
     this.received.set(sessionId, this.bytesReceived(sessionId) + n);

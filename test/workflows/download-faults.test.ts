@@ -16,10 +16,10 @@ import { writeRandomFile, type ExpectedFile } from '../fixtures/content';
 import { failureOf, listDir, sha1OfFile } from '../support/download';
 import { waitFor } from '../support/polling';
 import { createTestLibrary, restClient } from '../support/library';
-import { startTarget, type Target } from '../support/targets';
+import { SIMULATOR_TARGETS, startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-describe('downloadLibraryItem failure paths on the simulator', () => {
+describe.each(SIMULATOR_TARGETS)('downloadLibraryItem failure paths on %s', (targetName) => {
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -29,12 +29,10 @@ describe('downloadLibraryItem failure paths on the simulator', () => {
   let file: ExpectedFile;
 
   beforeAll(async () => {
-    target = await startTarget('simulator');
+    target = await startTarget(targetName);
     // Slow transfers are paced by the simulator itself (faults.limitRate): a throttling proxy would
     // hold megabytes in its sockets' buffers, all counted as sent before the client has them.
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
-    );
+    worker = await startTestWorker(testConfig({ target: target.vcenter() }));
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-download-faults-'));

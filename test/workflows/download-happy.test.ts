@@ -20,10 +20,11 @@ import {
   sha1OfFile,
 } from '../support/download';
 import { createTestLibrary, restClient } from '../support/library';
-import { startTarget, type Target } from '../support/targets';
+import { SAGA_TARGETS, serverOf, startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-describe.each(['vcsim', 'simulator'] as const)('downloadLibraryItem on %s', (targetName) => {
+describe.each(SAGA_TARGETS)('downloadLibraryItem on %s', (targetName) => {
+  const server = serverOf(targetName);
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -34,9 +35,7 @@ describe.each(['vcsim', 'simulator'] as const)('downloadLibraryItem on %s', (tar
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass' } }),
-    );
+    worker = await startTestWorker(testConfig({ target: target.vcenter() }));
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-download-'));
@@ -109,7 +108,7 @@ describe.each(['vcsim', 'simulator'] as const)('downloadLibraryItem on %s', (tar
         size: file.size,
         sha1: file.sha1,
         // vcsim reports no checksum for download-session or item files; the simulator does, once downloaded.
-        ...(targetName === 'simulator'
+        ...(server === 'simulator'
           ? { serverChecksum: { algorithm: 'SHA1', checksum: file.sha1 }, verifiedBy: 'checksum' }
           : { verifiedBy: 'size' }),
         resumed: false,
@@ -170,7 +169,7 @@ describe.each(['vcsim', 'simulator'] as const)('downloadLibraryItem on %s', (tar
     await expectDownloaded(result, dest, [manifest]);
   });
 
-  if (targetName === 'simulator') {
+  if (server === 'simulator') {
     it('downloads through DIRECT endpoints, which the simulator names as file:// URIs of its storage', async () => {
       const dest = join(dir, 'direct');
       const getsBefore = target.sim!.stats.calls('transfer.get');

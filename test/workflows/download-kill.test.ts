@@ -5,7 +5,8 @@
  * nothing twice; on vcsim, which ignores Range, it starts that file over. Either way the
  * file equals the original, no part file is left and the session is gone.
  *
- * One pair of worker processes serves both servers (a process takes seconds to start);
+ * The simulator runs once per API flavour (/api and /rest; SAGA_TARGETS). One pair of worker
+ * processes serves every target (a process takes seconds to start);
  * the killed one is replaced in the background for the next test.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,7 @@ import { writeRandomFile, type ExpectedFile } from '../fixtures/content';
 import { listDir, liveDownloadSessions, putItem, sha1OfFile } from '../support/download';
 import { heartbeatBytes, waitFor } from '../support/polling';
 import { createTestLibrary, restClient } from '../support/library';
-import { startTarget, type Target } from '../support/targets';
+import { SAGA_TARGETS, serverOf, startTarget, type Target, type TargetName } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { testConfig } from '../stack/harness';
@@ -38,7 +39,7 @@ interface Server {
 }
 
 describe('downloadLibraryItem survives a killed worker', () => {
-  const servers = {} as Record<'vcsim' | 'simulator', Server>;
+  const servers = {} as Record<TargetName, Server>;
   let proxy: ThrottleProxy;
   let dir: string;
   let config: CloConfig;
@@ -48,33 +49,32 @@ describe('downloadLibraryItem survives a killed worker', () => {
   let workers: Array<Promise<WorkerProcess>> = [];
 
   beforeAll(async () => {
-    const [vcsim, simulator] = await Promise.all([startTarget('vcsim'), startTarget('simulator')]);
+    const targets = await Promise.all(SAGA_TARGETS.map(async (name) => startTarget(name)));
+    const vcsim = targets.find((t) => t.name === 'vcsim')!;
     proxy = await startThrottleProxy(vcsim.url, FAST);
     // vcsim cannot pace its transfers, so a throttling proxy slows the wire. The simulator paces
     // its GETs at the source instead (faults.limitRate): a proxy holds megabytes in its sockets'
     // buffers (64 KB segments on loopback), which a kill loses and the server counts as sent.
-    config = testConfig({
-      vcsim: { url: vcsim.url, username: 'user', password: 'pass', transferUrl: proxy.url },
-      simulator: { url: simulator.url, username: 'user', password: 'pass' },
-    });
+    config = testConfig(
+      Object.fromEntries(
+        targets.map((t) => [t.label, t.vcenter(t === vcsim ? { transferUrl: proxy.url } : {})]),
+      ),
+    );
     quickFailover(config);
     dir = await mkdtemp(join(tmpdir(), 'clo-download-kill-'));
     connection = await Connection.connect({ address: stackInfo().temporalAddress });
     client = new Client({ connection, namespace: stackInfo().namespace });
     workers = [startWorkerProcess(config, dir, 'a'), startWorkerProcess(config, dir, 'b')];
     big = await writeRandomFile(join(dir, 'big.img'), BIG, 'download-kill');
-    for (const [name, target] of [
-      ['vcsim', vcsim],
-      ['simulator', simulator],
-    ] as const) {
+    for (const target of targets) {
       const rest = restClient(target.url);
       const library = await createTestLibrary(rest, target.datastore);
       const itemId = await putItem(rest, library.id, `big-${randomUUID().slice(0, 6)}`, big.path, big.size);
-      servers[name] = { target, rest, libraryId: library.id, itemId };
+      servers[target.label] = { target, rest, libraryId: library.id, itemId };
     }
     await Promise.all(workers);
-    // Two worker processes and 400 MB of fixtures: generous under a loaded CI host.
-  }, 240_000);
+    // Two worker processes and 200 MB uploaded to each target: generous under a loaded CI host.
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(workers.map(async (w) => (await w.catch(() => undefined))?.kill()));
     await connection?.close();
@@ -88,16 +88,13 @@ describe('downloadLibraryItem survives a killed worker', () => {
 
   const identity = (w: WorkerProcess) => `${w.child.pid}@${hostname()}`;
 
-  it.each([
-    [
-      'simulator',
+  const titles = {
+    simulator:
       'resumes a 200 MB download by Range on another worker after the first is SIGKILLed mid-file, re-fetching under 1%',
-    ],
-    [
-      'vcsim',
+    vcsim:
       'vcsim ignores Range: after the worker is SIGKILLed mid-file, another worker starts that file over',
-    ],
-  ] as const)(
+  };
+  it.each(SAGA_TARGETS.map((name) => [name, titles[serverOf(name)]] as const))(
     '%s: %s',
     async (name, _title) => {
       const { target, rest, libraryId, itemId } = servers[name];

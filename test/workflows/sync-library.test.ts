@@ -20,12 +20,11 @@ import { syncItemWorkflowId, syncWorkflowId } from '../../workflows/definitions/
 import { makeOva, makeOvfPackage, writeRandomFile, type ExpectedFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient, seedItem } from '../support/library';
 import { serveFile } from '../support/serve-file';
-import { startTarget, type Target } from '../support/targets';
+import { SAGA_TARGETS, startTarget, type Target } from '../support/targets';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 import { stackInfo } from '../stack/stack-info';
 
 const MiB = 1024 * 1024;
-const vcenterOf = (t: Target) => ({ url: t.url, username: 'user', password: 'pass' });
 
 async function itemByName(
   rest: ContentLibraryClient,
@@ -40,7 +39,7 @@ async function itemByName(
 
 const noFailures = (r: SyncResult) => expect(r.failed).toEqual([]);
 
-describe.each(['vcsim', 'simulator'] as const)('syncLibrary from a catalog directory on %s', (targetName) => {
+describe.each(SAGA_TARGETS)('syncLibrary from a catalog directory on %s', (targetName) => {
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -48,7 +47,7 @@ describe.each(['vcsim', 'simulator'] as const)('syncLibrary from a catalog direc
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    worker = await startTestWorker(testConfig({ target: vcenterOf(target) }));
+    worker = await startTestWorker(testConfig({ target: target.vcenter() }));
     rest = restClient(target.url);
     dir = await mkdtemp(join(tmpdir(), 'clo-sync-'));
   });
@@ -292,7 +291,7 @@ describe('syncLibrary from a library on another vCenter', () => {
 
   beforeAll(async () => {
     [source, target] = await Promise.all([startTarget('simulator'), startTarget('simulator')]);
-    worker = await startTestWorker(testConfig({ origin: vcenterOf(source), target: vcenterOf(target) }));
+    worker = await startTestWorker(testConfig({ origin: source.vcenter(), target: target.vcenter() }));
     sourceRest = restClient(source.url);
     targetRest = restClient(target.url);
   });
@@ -417,7 +416,7 @@ describe('syncLibrary between two libraries of one vcsim', () => {
   });
 });
 
-describe.each(['vcsim', 'simulator'] as const)('syncLibrary from an HTTP index on %s', (targetName) => {
+describe.each(SAGA_TARGETS)('syncLibrary from an HTTP index on %s', (targetName) => {
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -429,7 +428,7 @@ describe.each(['vcsim', 'simulator'] as const)('syncLibrary from an HTTP index o
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    worker = await startTestWorker(testConfig({ target: vcenterOf(target) }));
+    worker = await startTestWorker(testConfig({ target: target.vcenter() }));
     rest = restClient(target.url);
     dir = await mkdtemp(join(tmpdir(), 'clo-index-'));
     http = createServer((req, res) => {

@@ -12,13 +12,13 @@ import { startUpload, type UploadInput } from '../../client/upload';
 import type { UploadResult } from '../../workflows/definitions/upload';
 import { makeOvfPackage, ovfDescriptor, writeRandomFile } from '../fixtures/content';
 import { createTestLibrary, readItemBack, restClient } from '../support/library';
-import { startTarget, type Target } from '../support/targets';
+import { SIMULATOR_TARGETS, startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { failureOf } from '../support/failures';
 import { waitFor } from '../support/polling';
 import { startTestWorker, testConfig, type TestWorker } from '../stack/harness';
 
-describe('uploadLibraryItem failure paths on the simulator', () => {
+describe.each(SIMULATOR_TARGETS)('uploadLibraryItem failure paths on %s', (targetName) => {
   let target: Target;
   let worker: TestWorker;
   let rest: ContentLibraryClient;
@@ -27,12 +27,10 @@ describe('uploadLibraryItem failure paths on the simulator', () => {
   let proxy: ThrottleProxy;
 
   beforeAll(async () => {
-    target = await startTarget('simulator');
+    target = await startTarget(targetName);
     // Transfers go through a throttling proxy (full speed unless a test slows it).
     proxy = await startThrottleProxy(target.url, 1024 * 1024 * 1024);
-    worker = await startTestWorker(
-      testConfig({ target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url } }),
-    );
+    worker = await startTestWorker(testConfig({ target: target.vcenter({ transferUrl: proxy.url }) }));
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-faults-'));

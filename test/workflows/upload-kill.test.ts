@@ -21,7 +21,7 @@ import {
   updateSessionStates,
 } from '../support/library';
 import { heartbeatBytes, waitFor } from '../support/polling';
-import { startTarget, type Target } from '../support/targets';
+import { SAGA_TARGETS, serverOf, startTarget, type Target } from '../support/targets';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy';
 import { quickFailover, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { testConfig } from '../stack/harness';
@@ -30,145 +30,141 @@ import type { CloConfig } from '../../temporal.config';
 
 const BIG = 300 * 1024 * 1024;
 
-describe.each(['vcsim', 'simulator'] as const)(
-  'uploadLibraryItem survives a killed worker on %s',
-  (targetName) => {
-    let target: Target;
-    let proxy: ThrottleProxy;
-    let rest: ContentLibraryClient;
-    let library: { id: string; name: string };
-    let dir: string;
-    let config: CloConfig;
-    let connection: Connection;
-    let client: Client;
-    const workers: WorkerProcess[] = [];
-    /** A worker that finished the last test's saga: the next test's first worker (a start takes seconds). */
-    let spare: WorkerProcess | undefined;
+describe.each(SAGA_TARGETS)('uploadLibraryItem survives a killed worker on %s', (targetName) => {
+  const server = serverOf(targetName);
+  let target: Target;
+  let proxy: ThrottleProxy;
+  let rest: ContentLibraryClient;
+  let library: { id: string; name: string };
+  let dir: string;
+  let config: CloConfig;
+  let connection: Connection;
+  let client: Client;
+  const workers: WorkerProcess[] = [];
+  /** A worker that finished the last test's saga: the next test's first worker (a start takes seconds). */
+  let spare: WorkerProcess | undefined;
 
-    beforeAll(async () => {
-      target = await startTarget(targetName);
-      proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
-      config = testConfig({
-        target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
-      });
-      quickFailover(config);
-      rest = restClient(target.url);
-      library = await createTestLibrary(rest, target.datastore);
-      dir = await mkdtemp(join(tmpdir(), 'clo-kill-'));
-      connection = await Connection.connect({ address: stackInfo().temporalAddress });
-      client = new Client({ connection, namespace: stackInfo().namespace });
+  beforeAll(async () => {
+    target = await startTarget(targetName);
+    proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
+    config = testConfig({ target: target.vcenter({ transferUrl: proxy.url }) });
+    quickFailover(config);
+    rest = restClient(target.url);
+    library = await createTestLibrary(rest, target.datastore);
+    dir = await mkdtemp(join(tmpdir(), 'clo-kill-'));
+    connection = await Connection.connect({ address: stackInfo().temporalAddress });
+    client = new Client({ connection, namespace: stackInfo().namespace });
+  });
+  afterEach(async () => {
+    await Promise.all(
+      workers
+        .splice(0)
+        .filter((w) => w !== spare)
+        .map(async (w) => w.kill()),
+    );
+    if (spare) workers.push(spare);
+    target.sim?.faults.clear();
+  });
+  afterAll(async () => {
+    await Promise.all(workers.splice(0).map(async (w) => w.kill()));
+    await connection?.close();
+    await proxy?.close();
+    await rest?.close();
+    await target?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const worker = async (name: string) => {
+    const w = await startWorkerProcess(config, dir, name);
+    workers.push(w);
+    return w;
+  };
+  const firstWorker = async () => {
+    const w = spare ?? (await worker('first'));
+    spare = undefined;
+    return w;
+  };
+
+  it('finishes a 300 MB transfer on a new worker after the first is SIGKILLed mid-file, resending only that file', async () => {
+    const pkg = await makeOvfPackage(join(dir, 'big'), {
+      name: 'big',
+      disks: [{ size: 1024 * 1024 }, { size: BIG }],
+      manifest: 'SHA1',
     });
-    afterEach(async () => {
-      await Promise.all(
-        workers
-          .splice(0)
-          .filter((w) => w !== spare)
-          .map(async (w) => w.kill()),
+    const bigDisk = pkg.disks[1]!;
+    const first = await firstWorker();
+    const handle = await startUpload(
+      client,
+      {
+        vcenter: 'target',
+        library: { id: library.id },
+        item: { name: `kill-${randomUUID().slice(0, 6)}` },
+        source: { kind: 'ovf', path: pkg.descriptorPath },
+        options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2 },
+      },
+      { taskQueue: config.temporal.taskQueue, config },
+    );
+    await waitFor(
+      'a third of the big disk to be sent',
+      async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3,
+      120_000,
+    );
+    await first.kill();
+    const second = await worker('second');
+    const result = await handle.result();
+    spare = second;
+
+    const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
+    expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
+    expect(byName[bigDisk.name]).toMatchObject({ sha1: bigDisk.sha1, size: BIG });
+    // vcsim never reports a PUSH file as READY, so the retry re-sends; the simulator reports
+    // the partial file, so the retry knows it is re-sending.
+    expect(byName[bigDisk.name]!.resent || server === 'vcsim').toBe(true);
+    const back = await readItemBack(rest, result.itemId);
+    for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
+    expect(Object.values(await updateSessionStates(rest, result.itemId))).not.toContain('ACTIVE');
+  });
+
+  if (server === 'simulator') {
+    it.each([
+      ['just before complete (during validate)', 'updatesession.file.validate'],
+      ['during complete', 'updatesession.complete'],
+    ])('completes after the worker is killed %s', async (_when, operation) => {
+      const file = await writeRandomFile(
+        join(dir, `late-${randomUUID().slice(0, 4)}.iso`),
+        2 * 1024 * 1024,
+        operation,
       );
-      if (spare) workers.push(spare);
-      target.sim?.faults.clear();
-    });
-    afterAll(async () => {
-      await Promise.all(workers.splice(0).map(async (w) => w.kill()));
-      await connection?.close();
-      await proxy?.close();
-      await rest?.close();
-      await target?.close();
-      await rm(dir, { recursive: true, force: true });
-    });
-
-    const worker = async (name: string) => {
-      const w = await startWorkerProcess(config, dir, name);
-      workers.push(w);
-      return w;
-    };
-    const firstWorker = async () => {
-      const w = spare ?? (await worker('first'));
-      spare = undefined;
-      return w;
-    };
-
-    it('finishes a 300 MB transfer on a new worker after the first is SIGKILLed mid-file, resending only that file', async () => {
-      const pkg = await makeOvfPackage(join(dir, 'big'), {
-        name: 'big',
-        disks: [{ size: 1024 * 1024 }, { size: BIG }],
-        manifest: 'SHA1',
-      });
-      const bigDisk = pkg.disks[1]!;
+      target.sim!.faults.addLatency({ operation, ms: 4000, count: 1 });
+      const calls = target.sim!.stats.calls(operation as 'updatesession.complete');
       const first = await firstWorker();
       const handle = await startUpload(
         client,
         {
           vcenter: 'target',
           library: { id: library.id },
-          item: { name: `kill-${randomUUID().slice(0, 6)}` },
-          source: { kind: 'ovf', path: pkg.descriptorPath },
-          options: { fileConcurrency: 1, replace: false, takeOver: false, maxSessionRestarts: 2 },
+          item: { name: `late-${randomUUID().slice(0, 6)}` },
+          source: { kind: 'file', path: file.path },
         },
         { taskQueue: config.temporal.taskQueue, config },
       );
       await waitFor(
-        'a third of the big disk to be sent',
-        async () => (await heartbeatBytes(client, handle, bigDisk.name)) > BIG / 3,
+        `${operation} to be in flight`,
+        () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls,
         120_000,
       );
       await first.kill();
       const second = await worker('second');
       const result = await handle.result();
       spare = second;
-
-      const byName = Object.fromEntries(result.files.map((f) => [f.name, f]));
-      expect(byName[pkg.disks[0]!.name]).toMatchObject({ resent: false, skipped: false });
-      expect(byName[bigDisk.name]).toMatchObject({ sha1: bigDisk.sha1, size: BIG });
-      // vcsim never reports a PUSH file as READY, so the retry re-sends; the simulator reports
-      // the partial file, so the retry knows it is re-sending.
-      expect(byName[bigDisk.name]!.resent || targetName === 'vcsim').toBe(true);
-      const back = await readItemBack(rest, result.itemId);
-      for (const f of pkg.files) expect(back[f.name]).toEqual({ size: f.size, sha1: f.sha1 });
-      expect(Object.values(await updateSessionStates(rest, result.itemId))).not.toContain('ACTIVE');
-    });
-
-    if (targetName === 'simulator') {
-      it.each([
-        ['just before complete (during validate)', 'updatesession.file.validate'],
-        ['during complete', 'updatesession.complete'],
-      ])('completes after the worker is killed %s', async (_when, operation) => {
-        const file = await writeRandomFile(
-          join(dir, `late-${randomUUID().slice(0, 4)}.iso`),
-          2 * 1024 * 1024,
-          operation,
-        );
-        target.sim!.faults.addLatency({ operation, ms: 4000, count: 1 });
-        const calls = target.sim!.stats.calls(operation as 'updatesession.complete');
-        const first = await firstWorker();
-        const handle = await startUpload(
-          client,
-          {
-            vcenter: 'target',
-            library: { id: library.id },
-            item: { name: `late-${randomUUID().slice(0, 6)}` },
-            source: { kind: 'file', path: file.path },
-          },
-          { taskQueue: config.temporal.taskQueue, config },
-        );
-        await waitFor(
-          `${operation} to be in flight`,
-          () => target.sim!.stats.calls(operation as 'updatesession.complete') > calls,
-          120_000,
-        );
-        await first.kill();
-        const second = await worker('second');
-        const result = await handle.result();
-        spare = second;
-        expect(result.files[0]).toMatchObject({ resent: false });
-        expect(await readItemBack(rest, result.itemId)).toEqual({
-          [file.name]: { size: file.size, sha1: file.sha1 },
-        });
-        expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
+      expect(result.files[0]).toMatchObject({ resent: false });
+      expect(await readItemBack(rest, result.itemId)).toEqual({
+        [file.name]: { size: file.size, sha1: file.sha1 },
       });
-    }
-  },
-);
+      expect(Object.values(await updateSessionStates(rest, result.itemId))).toEqual(['DONE']);
+    });
+  }
+});
 
 describe('uploadLibraryItem relaying from another vCenter survives a killed worker (two simulators)', () => {
   let source: Target;
