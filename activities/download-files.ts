@@ -4,8 +4,9 @@
  * and a retry after a crash lands where the bytes already are.
  *
  * A download streams the endpoint's bytes into `<destination>/<name>.part`, hashing
- * them on the way, and heartbeats. A retry continues from the bytes already on disk
- * with a Range request, re-hashing that prefix from disk first, when the endpoint
+ * them on the way where something checks the hash (the server names a checksum, the
+ * caller asks for the SHA-1), and heartbeats. A retry continues from the bytes already on
+ * disk with a Range request, re-hashing that prefix from disk first, when the endpoint
  * honours Range (told by the response, never assumed); when it does not (vcsim), the
  * file starts over. After the last byte: fsync, compare with the server's size and
  * checksum, rename into place. Memory stays at a few chunks whatever the file's size.
@@ -43,11 +44,13 @@ import {
 import { assertSafeFileNames } from './download-sessions';
 import {
   fileExists,
+  fileIdentity,
   filesInPlace,
   hashFromDisk,
   judgeFileInPlace,
   keepIfSame,
   lstatOrUndefined,
+  type FileIdentity,
   type ServerFile,
 } from './existing-file';
 import { permanent, sessionGone } from './failures';
@@ -94,11 +97,18 @@ export interface DownloadFileRequest {
   destination: string;
   name: string;
   overwrite: boolean;
+  /**
+   * Hash the file with SHA-1 and report it (`options.checksum`). Absent (a workflow from before
+   * this field): true, as then. Either way the server's checksum, when it names one, is checked.
+   */
+  checksum?: boolean;
 }
 
 /** Heartbeat details: live progress, plus the result once the file is about to be renamed into place. */
 export interface DownloadHeartbeat extends TransferHeartbeat {
   committed?: DownloadedFile;
+  /** The part file `committed` is renamed from: a retry knows its own file by it when there is no SHA-1. */
+  committedAs?: FileIdentity;
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
@@ -274,7 +284,7 @@ async function openDirect(fh: FileHandle): Promise<FileHandle | undefined> {
   }
 }
 
-/** Brings the part file up to the whole file: resumes or starts over, hashes every byte, fsyncs. */
+/** Brings the part file up to the whole file: resumes or starts over, hashes every byte with `algorithms` (maybe none), fsyncs. */
 async function fetchInto(opts: {
   client: ContentLibraryClient;
   endpoint: TransferEndpoint;
@@ -317,7 +327,8 @@ async function fetchInto(opts: {
       // The hash must cover the whole file, so a resumed file's prefix is re-read from disk first
       // (the response waits meanwhile, held back by its stream's back-pressure).
       const prefix = start;
-      if (prefix > 0) await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
+      if (prefix > 0 && opts.algorithms.length > 0)
+        await hashFromDisk(partPath, prefix, digester, signal, () => beat(prefix));
       const direct = opts.directIo && source !== 'nothing-left' ? await openDirect(fh) : undefined;
       const writer = new PartFileWriter(fh, start, digester, beat, direct);
       const started = performance.now();
@@ -351,6 +362,28 @@ async function fetchInto(opts: {
     }
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The algorithm the server will name for the file's checksum, when it can be known before the
+ * download: the session file's `checksum_info` "won't be set until the download is complete"
+ * (8.0.2 DownloadSessionFileInfo), the item file's is there already. A guess only picks what to
+ * hash as the bytes arrive; verify() reads the file again for an algorithm named only afterwards.
+ */
+async function announcedAlgorithm(
+  client: ContentLibraryClient,
+  req: DownloadFileRequest,
+  before: DownloadSessionFileInfo,
+): Promise<DigestAlgorithm | undefined> {
+  if (before.checksum_info) return before.checksum_info.algorithm ?? 'SHA1';
+  try {
+    const info = (await client.getLibraryItemFile(req.itemId, req.name)).checksum_info;
+    return info ? (info.algorithm ?? 'SHA1') : undefined;
+  } catch (err) {
+    // The item went away: the session will say so; nothing to hash for.
+    if (isContentLibraryError(err) && err.code === 'NOT_FOUND') return undefined;
+    throw err;
   }
 }
 
@@ -537,10 +570,16 @@ export function downloadFileActivities(
       // stalled server is the transfer idle timeout's business). Otherwise a slow stretch could
       // time the attempt out and start a second one writing the same part file.
       let details: DownloadHeartbeat = { name: req.name, bytesSent: 0, size: 0, attempt };
-      const beat = (bytes: number, committed?: DownloadedFile): void => {
-        details = { ...details, bytesSent: bytes, ...(committed ? { committed } : {}) };
+      const beat = (bytes: number, committed?: DownloadedFile, committedAs?: FileIdentity): void => {
+        details = {
+          ...details,
+          bytesSent: bytes,
+          ...(committed ? { committed } : {}),
+          ...(committedAs ? { committedAs } : {}),
+        };
         if (committed) heartbeat(details);
       };
+      const wantSha1 = req.checksum !== false;
       heartbeat(details);
       const ticker = setInterval(() => heartbeat(details), HEARTBEAT_EVERY_MS);
 
@@ -571,6 +610,8 @@ export function downloadFileActivities(
             size: final.size,
             overwrite: req.overwrite,
             ...(previous?.committed ? { committed: previous.committed } : {}),
+            ...(previous?.committedAs ? { committedAs: previous.committedAs } : {}),
+            sha1: wantSha1,
             server: async () => {
               before = await sessionFile(client, req.sessionId, req.name);
               return await expectedOf(client, req, before);
@@ -596,9 +637,13 @@ export function downloadFileActivities(
           );
         }
         details.size = before.size ?? 0;
-        // SHA-1 always (the result reports it); the server's algorithm too when it is known already.
-        const known = before.checksum_info?.algorithm;
-        const algorithms: DigestAlgorithm[] = known && known !== 'SHA1' ? ['SHA1', known] : ['SHA1'];
+        // Hashed only where something checks: the server's algorithm, known before the bytes so
+        // they are hashed as they arrive; SHA-1 when the caller asks for it, or to compare with the
+        // file in place (no server checksum). Otherwise nothing: it was a fifth of the CPU.
+        const algorithms = new Set<DigestAlgorithm>();
+        const announced = await announcedAlgorithm(client, req, before);
+        if (announced) algorithms.add(announced);
+        if (wantSha1 || compareWith) algorithms.add('SHA1');
 
         let discardedBytes = 0;
         for (let pass = 1; ; pass++) {
@@ -607,7 +652,7 @@ export function downloadFileActivities(
             endpoint: before.download_endpoint,
             partPath,
             expectedSize: before.size,
-            algorithms,
+            algorithms: [...algorithms],
             signal,
             sessionId: req.sessionId,
             beat,
@@ -617,11 +662,18 @@ export function downloadFileActivities(
           discardedBytes += fetched.discardedBytes;
           const verdict = await verify(client, req, before, partPath, fetched, signal, beat);
           if (verdict.ok) {
+            // Reported when asked for, or when it is the server's checksum (computed to check it).
+            const sha1 =
+              verdict.serverChecksum?.algorithm === 'SHA1'
+                ? verdict.serverChecksum.checksum
+                : wantSha1
+                  ? fetched.digests.SHA1
+                  : undefined;
             const result: DownloadedFile = {
               name: req.name,
               path: finalPath,
               size: fetched.size,
-              sha1: fetched.digests.SHA1!,
+              ...(sha1 !== undefined ? { sha1 } : {}),
               ...(verdict.serverChecksum ? { serverChecksum: verdict.serverChecksum } : {}),
               verifiedBy: verdict.verifiedBy,
               resumed: fetched.resumedFrom > 0,
@@ -630,9 +682,11 @@ export function downloadFileActivities(
               bytesFetched: fetched.bytesFetched,
               sessionId: req.sessionId,
             };
-            if (compareWith)
-              return await keepIfSame(finalPath, compareWith.size, partPath, result, signal, beat);
-            beat(fetched.size, result);
+            if (compareWith) {
+              const hashed = fetched.digests.SHA1!;
+              return await keepIfSame(finalPath, compareWith.size, partPath, result, hashed, signal, beat);
+            }
+            beat(fetched.size, result, await fileIdentity(partPath));
             await commit(partPath, finalPath, req.overwrite);
             return result;
           }

@@ -3,8 +3,9 @@
  * worker killed between the rename and reporting back (its retry finds the finished file),
  * and an earlier run of the same download that failed after some files were renamed into
  * place. Either way the file is kept, and nothing fetched, when it is the server's file: its
- * size and its checksum (hashed from disk, streamed) match the server's `checksum_info`.
- * Anything else in the way still needs `overwrite`.
+ * size and its checksum (hashed from disk, streamed) match the server's `checksum_info`, or it
+ * is the very file the earlier attempt renamed there (its heartbeat says which, see
+ * {@link FileIdentity}). Anything else in the way still needs `overwrite`.
  */
 import type { Stats } from 'node:fs';
 import { lstat, rm } from 'node:fs/promises';
@@ -52,6 +53,28 @@ export async function sha1FromDisk(
   return digester.digests().SHA1;
 }
 
+/**
+ * Which file a path names, as the download that renamed it there saw it just before: device,
+ * inode (rename and link keep both), size and modification time (a write changes it; a rename
+ * does not). Strings, since a 64-bit inode number does not fit a JavaScript number.
+ */
+export interface FileIdentity {
+  dev: string;
+  ino: string;
+  size: number;
+  mtimeNs: string;
+}
+
+/** The identity of the regular file at `path` (not following a link). */
+export async function fileIdentity(path: string): Promise<FileIdentity> {
+  const st = await lstat(path, { bigint: true });
+  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) };
+}
+
+function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
 /** What the server says a file is; either may be missing (vcsim reports no checksums). */
 export interface ServerFile {
   size?: number;
@@ -60,24 +83,28 @@ export interface ServerFile {
 
 /** How a file on disk compares with the server's: `unknown` when the server gave no checksum (a size alone proves nothing). */
 export type Comparison =
-  | { verdict: 'same'; sha1: string; serverChecksum: ServerChecksum }
+  | { verdict: 'same'; sha1?: string; serverChecksum: ServerChecksum }
   | { verdict: 'different'; reason: string }
   | { verdict: 'unknown' };
 
-/** Compares the regular file at `path` (of `size` bytes) with the server's, hashing it once for SHA-1 and the server's algorithm. */
+/**
+ * Compares the regular file at `path` (of `size` bytes) with the server's, hashing it once for the
+ * server's algorithm and, when `sha1` asks (or that algorithm is SHA-1), SHA-1.
+ */
 export async function compareWithServer(
   path: string,
   size: number,
   server: ServerFile,
   signal: AbortSignal,
   onBytes: (n: number) => void,
+  sha1 = true,
 ): Promise<Comparison> {
   if (server.size !== undefined && server.size !== size) {
     return { verdict: 'different', reason: `it has ${size} bytes, the server's file has ${server.size}` };
   }
   if (!server.checksum) return { verdict: 'unknown' };
   const algorithm = server.checksum.algorithm ?? 'SHA1';
-  const digester = createDigester<DigestAlgorithm>(['SHA1', algorithm]);
+  const digester = createDigester<DigestAlgorithm>(sha1 ? ['SHA1', algorithm] : [algorithm]);
   await hashFromDisk(path, size, digester, signal, onBytes);
   const digests = digester.digests();
   const expected = server.checksum.checksum.toLowerCase();
@@ -87,7 +114,11 @@ export async function compareWithServer(
       reason: `its ${algorithm} is ${digests[algorithm]}, the server's file has ${expected}`,
     };
   }
-  return { verdict: 'same', sha1: digests.SHA1, serverChecksum: { algorithm, checksum: expected } };
+  return {
+    verdict: 'same',
+    ...(digests.SHA1 !== undefined ? { sha1: digests.SHA1 } : {}),
+    serverChecksum: { algorithm, checksum: expected },
+  };
 }
 
 /** The result of a download that kept the file already in place: nothing replaced, `bytesFetched` only what a comparison needed. */
@@ -102,7 +133,7 @@ export function keptFile(
     name: file.name,
     path: file.path,
     size: file.size,
-    sha1: file.sha1,
+    ...(file.sha1 !== undefined ? { sha1: file.sha1 } : {}),
     ...(file.serverChecksum ? { serverChecksum: file.serverChecksum } : {}),
     verifiedBy: file.verifiedBy,
     resumed: false,
@@ -162,9 +193,10 @@ export type InPlace =
 
 /**
  * Decides about the file at `finalPath` (of `size` bytes) before a download: kept when it is
- * the file an earlier attempt renamed there (`committed`, its own heartbeat), or when its
- * size and checksum match the server's; otherwise refused without `overwrite`. A server that
- * gives no checksum gets the file downloaded and compared ({@link keepIfSame}).
+ * the file an earlier attempt renamed there (`committed`, its own heartbeat: the same SHA-1 when
+ * that attempt hashed one, else the same {@link FileIdentity}), or when its size and checksum
+ * match the server's; otherwise refused without `overwrite`. A server that gives no checksum
+ * gets the file downloaded and compared ({@link keepIfSame}).
  */
 export async function judgeFileInPlace(opts: {
   name: string;
@@ -173,28 +205,34 @@ export async function judgeFileInPlace(opts: {
   size: number;
   overwrite: boolean;
   committed?: DownloadedFile;
+  /** The identity of the part file `committed` was renamed from, from the same heartbeat. */
+  committedAs?: FileIdentity;
+  /** Whether the result is to carry the file's SHA-1 (`options.checksum`). */
+  sha1: boolean;
   /** What the server says the file is; asked only when needed. */
   server: () => Promise<ServerFile>;
   signal: AbortSignal;
   beat: (bytes: number) => void;
 }): Promise<InPlace> {
   const { finalPath, size, committed, signal, beat } = opts;
-  if (
-    committed &&
-    size === committed.size &&
-    (await sha1FromDisk(finalPath, size, signal, beat)) === committed.sha1
-  ) {
-    return { keep: keptFile(committed) };
+  if (committed && size === committed.size) {
+    // Without a SHA-1 (none was asked for, so none was computed) the file is ours when it is the
+    // inode that attempt renamed, unwritten since: a size alone would prove nothing.
+    const ours =
+      committed.sha1 !== undefined
+        ? (await sha1FromDisk(finalPath, size, signal, beat)) === committed.sha1
+        : opts.committedAs !== undefined && sameIdentity(opts.committedAs, await fileIdentity(finalPath));
+    if (ours) return { keep: keptFile(committed) };
   }
   // That heartbeat may never have reached the server (the SDK throttles them): ask the server.
-  const cmp = await compareWithServer(finalPath, size, await opts.server(), signal, beat);
+  const cmp = await compareWithServer(finalPath, size, await opts.server(), signal, beat, opts.sha1);
   if (cmp.verdict === 'same') {
     return {
       keep: keptFile({
         name: opts.name,
         path: finalPath,
         size,
-        sha1: cmp.sha1,
+        ...(cmp.sha1 !== undefined ? { sha1: cmp.sha1 } : {}),
         serverChecksum: cmp.serverChecksum,
         verifiedBy: 'checksum',
         sessionId: opts.sessionId,
@@ -208,18 +246,20 @@ export async function judgeFileInPlace(opts: {
 }
 
 /**
- * The verified download `fetched` (in the part file) against the file already at `finalPath`, for a
- * server that gave no checksum: the same bytes are kept, with the part file gone; others are refused.
+ * The verified download `fetched` (in the part file, whose SHA-1 is `sha1`: hashed while it was
+ * received for this comparison) against the file already at `finalPath`, for a server that gave no
+ * checksum: the same bytes are kept, with the part file gone; others are refused.
  */
 export async function keepIfSame(
   finalPath: string,
   size: number,
   partPath: string,
   fetched: DownloadedFile,
+  sha1: string,
   signal: AbortSignal,
   beat: (bytes: number) => void,
 ): Promise<DownloadedFile> {
-  const same = size === fetched.size && (await sha1FromDisk(finalPath, size, signal, beat)) === fetched.sha1;
+  const same = size === fetched.size && (await sha1FromDisk(finalPath, size, signal, beat)) === sha1;
   await rm(partPath, { force: true });
   if (!same) {
     throw fileExists(

@@ -26,6 +26,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -51,6 +52,12 @@ import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
+
+/**
+ * patched() id: a file is hashed with SHA-1 only when `options.checksum` asks (or the server names
+ * SHA-1 as its checksum); runs started before hash every file, as their result promised `sha1`.
+ */
+const HASH_WHEN_CHECKED_PATCH = 'download-hash-when-checked';
 
 /** How long a download waits for its host's worker when none is configured. */
 const DEFAULT_HOST_WAIT_MS = 60 * 60 * 1000;
@@ -157,6 +164,8 @@ async function download(
   compensations: Compensations,
 ): Promise<DownloadResult> {
   const { vcenter, options } = input;
+  // Decided once, before the first download: a run that began before this change keeps hashing.
+  const checksum = options.checksum === true || !patched(HASH_WHEN_CHECKED_PATCH);
 
   const library = await control.resolveLibrary(vcenter, input.library);
   upsertSearchAttributes([{ key: LIBRARY_ID, value: library.id }]);
@@ -244,6 +253,7 @@ async function download(
             destination: plan.destination,
             name,
             overwrite: input.overwrite,
+            checksum,
           });
           inFlight.add(call);
           let file: DownloadedFile;

@@ -83,7 +83,14 @@ export function registerDemo(program: Command): void {
           const destination = join(work, 'downloaded');
           const download = await startDownload(
             client,
-            { vcenter: 'default', library: { id: templates }, item: { id: uploaded.itemId }, destination },
+            {
+              vcenter: 'default',
+              library: { id: templates },
+              item: { id: uploaded.itemId },
+              destination,
+              // The check below compares SHA-1s; vcsim names no checksum, so ask for them.
+              options: { checksum: true },
+            },
             { taskQueue, config },
           );
           const downloaded = await download.result();

@@ -13,6 +13,7 @@ interface DownloadOptions {
   overwrite?: boolean;
   direct?: boolean;
   concurrency?: string;
+  checksum?: boolean;
   wait?: boolean;
   queue?: boolean;
   json?: boolean;
@@ -39,6 +40,10 @@ export function registerDownload(program: Command): void {
       'ask for DIRECT (storage) endpoints instead of HTTPS; the worker must see the storage as file://',
     )
     .option('--concurrency <n>', 'files downloaded at once', '2')
+    .option(
+      '--checksum',
+      "hash each file with SHA-1 while receiving it and report it (files[].sha1); without it a file is hashed only to check the server's checksum",
+    )
     .option('--wait', 'follow progress and print the result')
     .option(
       '--queue',
@@ -64,7 +69,10 @@ export function registerDownload(program: Command): void {
         ...(files && files.length > 0 ? { files } : {}),
         overwrite: Boolean(opts.overwrite),
         endpointType: opts.direct ? 'DIRECT' : 'HTTPS',
-        options: { fileConcurrency: Number(opts.concurrency ?? 2) },
+        options: {
+          fileConcurrency: Number(opts.concurrency ?? 2),
+          ...(opts.checksum ? { checksum: true } : {}),
+        },
       };
       const { client, close } = await connectClient(config);
       try {

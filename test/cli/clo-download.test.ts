@@ -57,5 +57,18 @@ describe('clo download', () => {
     expect(result.files.map((f) => f.name).sort()).toEqual([descriptor!.name, manifest!.name].sort());
     expect(await listDir(dest)).toEqual([descriptor!.name, manifest!.name].sort());
     expect(await sha1OfFile(join(dest, descriptor!.name))).toBe(descriptor!.sha1);
+    // vcsim names no checksum, so nothing was hashed...
+    for (const f of result.files) expect(f).not.toHaveProperty('sha1');
+
+    // ...unless --checksum asks for each file's SHA-1.
+    const args = ['--library', library.name, '--item', item, '--vcenter', 'vcsim', '--files', '*.ovf'];
+    const hashed = await clo(
+      ['download', ...args, '--dest', join(cli.dir, 'hashed'), '--checksum', '--wait', '--json'],
+      cli.env,
+    );
+    expect({ code: hashed.code, stderr: hashed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(hashed.stdout) as DownloadResult).files).toEqual([
+      expect.objectContaining({ name: descriptor!.name, sha1: descriptor!.sha1 }),
+    ]);
   });
 });

@@ -158,7 +158,8 @@ describe('downloadLibraryItem survives a killed worker', () => {
       expect(retried?.activityTaskStartedEventAttributes?.identity).not.toBe(identity(victim));
 
       const [f] = result.files;
-      expect(f).toMatchObject({ name: 'big.img', size: BIG, sha1: big.sha1 });
+      // The simulator names the SHA-1, so the resumed file's is checked (its prefix re-read); vcsim names none.
+      expect(f).toMatchObject({ name: 'big.img', size: BIG, ...(sim ? { sha1: big.sha1 } : {}) });
       expect(await sha1OfFile(join(dest, 'big.img'))).toBe(big.sha1);
       expect(await listDir(dest)).toEqual(['big.img']);
       expect(result.sessionIds).toHaveLength(1);

@@ -88,8 +88,9 @@ describe.each(['simulator', 'vcsim'] as const)(
       const inodes = await Promise.all(NAMES.map(async (n) => (await stat(join(dest, n))).ino));
       const gets = getsSoFar();
       const again = await download(dest);
+      // A SHA-1 only where the server names one (the simulator); on vcsim the bytes were compared.
       expect(again.files.map((f) => [f.name, f.kept, f.sha1])).toEqual(
-        NAMES.map((n) => [n, true, expected[n]!.sha1]),
+        NAMES.map((n) => [n, true, target.sim ? expected[n]!.sha1 : undefined]),
       );
       // The simulator reports each file's SHA-1: nothing is fetched. vcsim reports none, so each file
       // is fetched again and kept because its bytes are the same.
