@@ -16,6 +16,8 @@
  *   BENCH_OVF_DISK_MB       size of each disk (default 256)
  *   BENCH_OVF_CONCURRENCY   fileConcurrency values on the simulator (default: "default,1";
  *                           "default" sends no fileConcurrency, so the saga's own default)
+ *   BENCH_OVF_STREAM_MIBS   per-PUT ceiling on the simulator in MiB/s (default none): one stream's
+ *                           limit (a WAN link, a host's transfer stream), which concurrent files multiply
  *   BENCH_ROUNDS            rounds (default 3)
  *   BENCH_SETTLE_MS         wait before each timed transfer (default 15000)
  *   BENCH_PEERS             govc on vcsim when it includes govc (default govc,cli)
@@ -36,6 +38,7 @@ const DISKS = Number(process.env.BENCH_OVF_DISKS ?? 4);
 const DISK = Number(process.env.BENCH_OVF_DISK_MB ?? 256) * MiB;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_OVF_CONCURRENCY ?? 'default,1').split(',');
+const STREAM_MIBS = process.env.BENCH_OVF_STREAM_MIBS ? Number(process.env.BENCH_OVF_STREAM_MIBS) : undefined;
 
 async function main(): Promise<void> {
   const stack = await startBenchStack('clo-ovf-');
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
         datastore: stack.sim.datastoreId,
       },
     );
+    if (STREAM_MIBS) stack.sim.faults.limitRate({ bytesPerSecond: STREAM_MIBS * MiB, direction: 'put' });
     for (const c of CONCURRENCY) {
       const key = `clo, simulator, fileConcurrency ${c}`;
       contenders.push([key, sim.saga(c, (cpu[key] = []))]);
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
     const base = times[`clo, simulator, fileConcurrency 1`];
     lines.push(
       `multi-file OVF: ${DISKS} disks x ${DISK / MiB} MiB (${(bytes / MiB).toFixed(0)} MiB), ${ROUNDS} rounds, ` +
+        (STREAM_MIBS ? `each PUT to the simulator at most ${STREAM_MIBS} MiB/s, ` : '') +
         `${new Date().toISOString()}, load ${await loadAverage()}`,
       [
         'contender'.padEnd(40),

@@ -217,6 +217,24 @@ describe('simulator: fault injection and observability', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it("limitRate with direction 'put' reads each PUT at the given rate, and leaves GETs alone", async () => {
+    const { client, add } = await pushSession();
+    sim.faults.limitRate({ bytesPerSecond: CONTENT.length, direction: 'put' });
+    let started = Date.now();
+    await client.put(await add('slow.bin'), CONTENT);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    // Two PUTs at once each get the whole rate: a per-stream ceiling, not a shared one.
+    started = Date.now();
+    await Promise.all([client.put(await add('a.bin'), CONTENT), client.put(await add('b.bin'), CONTENT)]);
+    // Shared, the pair would take 2 s.
+    expect(Date.now() - started).toBeLessThan(1800);
+    const { client: c2, info } = await preparedDownload();
+    started = Date.now();
+    await getBytes((await info('data.bin')).download_endpoint?.uri ?? '', c2.token ?? '');
+    expect(Date.now() - started).toBeLessThan(400);
+    sim.faults.clear();
+  });
+
   it('counts calls, bytes per session, sessions with state, and peak concurrency', async () => {
     sim.stats.reset();
     const { client, sessionId, add } = await pushSession();

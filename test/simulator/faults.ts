@@ -77,9 +77,12 @@ export type HostileFileNameOptions = z.input<typeof HostileFileNameOptions>;
  * Serve GET bodies (of `fileName`, or of any file) at no more than `bytesPerSecond` until cleared:
  * a slow link at the source. Unlike a throttling proxy in front of the server, it leaves nothing
  * queued in socket buffers, so bytes counted as sent are bytes the client could have received.
+ * `direction: 'put'` (or `'both'`) reads PUT bodies at that rate instead, each PUT on its own: one
+ * stream's ceiling (a WAN link, a host's transfer stream), which concurrent files multiply.
  */
 export const LimitRateOptions = z.object({
   bytesPerSecond: z.number().int().positive(),
+  direction: z.enum(['get', 'put', 'both']).default('get'),
   fileName: z.string().optional(),
 });
 export type LimitRateOptions = z.input<typeof LimitRateOptions>;
@@ -294,9 +297,12 @@ export class Faults {
   }
 
   /** Bytes per second a GET of `fileName` may go at now, if limited. */
-  rateLimit(fileName: string): number | undefined {
+  rateLimit(fileName: string, direction: 'get' | 'put' = 'get'): number | undefined {
     const e = this.find(
-      (f) => f.type === 'limit-rate' && (f.fileName === undefined || f.fileName === fileName),
+      (f) =>
+        f.type === 'limit-rate' &&
+        (f.direction === direction || f.direction === 'both') &&
+        (f.fileName === undefined || f.fileName === fileName),
     );
     return e?.fault.type === 'limit-rate' ? e.fault.bytesPerSecond : undefined;
   }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext, Route } from '../context';
 import { HANDLED, pathPattern } from '../context';
 import { VapiError, fail, message } from '../errors';
@@ -25,6 +26,20 @@ export function resetSocket(socket: Socket | null | undefined): void {
   } catch {
     socket.destroy();
   }
+}
+
+/** Passes a PUT body on at no more than `rate` bytes per second (the limit-rate fault, direction put). */
+function paceAt(rate: number) {
+  return async function* (body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const from = Date.now();
+    let bytes = 0;
+    for await (const chunk of body) {
+      bytes += chunk.length;
+      const wait = from + (bytes / rate) * 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
+      yield chunk;
+    }
+  };
 }
 
 async function put(ctx: RequestContext): Promise<typeof HANDLED> {
@@ -77,7 +92,9 @@ async function put(ctx: RequestContext): Promise<typeof HANDLED> {
   file.abort = () => resetSocket(req.socket);
   try {
     // 1 MiB buffers: with the default 16 KiB every network chunk waited for its own write (bench:ovf).
-    await pipeline(req, meter, fs.createWriteStream(file.tempPath, { highWaterMark: RECEIVE_BUFFER }));
+    const out = fs.createWriteStream(file.tempPath, { highWaterMark: RECEIVE_BUFFER });
+    const rate = sim.faults.rateLimit(file.name, 'put');
+    await (rate === undefined ? pipeline(req, meter, out) : pipeline(req, paceAt(rate), meter, out));
   } catch {
     file.abort = undefined;
     fs.rmSync(file.tempPath, { force: true });
