@@ -67,6 +67,8 @@ export function registerDemo(program: Command): void {
               library: { id: templates },
               item: { name: 'photon-demo' },
               source: { kind: 'ova', path: ova.path },
+              // The SHA-1s printed below: an upload hashes with SHA-1 only when asked.
+              options: { checksum: true },
             },
             {
               taskQueue,
