@@ -4,6 +4,7 @@
  */
 export * from './schemas';
 export * from './errors';
+export * from './error-mapping';
 export * from './tls';
 export * from './redact';
 export * from './client';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates, TLSSocket } from 'node:tls';
 
 import { Agent, buildConnector } from 'undici';
-import { CERTIFICATE_ERROR_CODES } from './errors';
+import { CERTIFICATE_ERROR_CODES } from './error-mapping';
 
 /** How the client verifies the server's certificate. */
 export interface TlsOptions {

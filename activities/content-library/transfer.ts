@@ -9,13 +9,8 @@ import type { Readable } from 'node:stream';
 
 import { Agent, type Dispatcher } from 'undici';
 
-import {
-  errorFromResponse,
-  errorFromTransport,
-  InvalidArgumentError,
-  ResponseValidationError,
-  UnauthenticatedError,
-} from './errors';
+import { InvalidArgumentError, ResponseValidationError, UnauthenticatedError } from './errors';
+import { errorFromResponse, errorFromTransport } from './error-mapping';
 import { redact } from './redact';
 import type { TransferEndpoint } from './schemas';
 import { endpointPin, pinnedConnector, type EndpointPin } from './tls';

@@ -11,14 +11,13 @@ import type { z } from 'zod';
 
 import {
   type ContentLibraryError,
-  errorFromResponse,
-  errorFromTransport,
   InvalidArgumentError,
   NotFoundError,
   ResponseValidationError,
   TransportError,
   UnauthenticatedError,
 } from './errors';
+import { errorFromResponse, errorFromTransport } from './error-mapping';
 import { redact } from './redact';
 import { parseResponse, SessionToken } from './schemas';
 import { header, SESSION_HEADER } from './transfer';

@@ -1,10 +1,9 @@
 import {
   type ContentLibraryError,
-  errorFromResponse,
-  errorFromTransport,
   isContentLibraryError,
   NotFoundError,
 } from '../../../activities/content-library/errors';
+import { errorFromResponse, errorFromTransport } from '../../../activities/content-library/error-mapping';
 
 function vapi(kind: string, messages: string[] = []) {
   return JSON.stringify({
