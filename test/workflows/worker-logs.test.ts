@@ -81,7 +81,7 @@ describe('worker logs', () => {
     expect(lines.filter((l) => Number(l.level) >= 40).map((l) => l.msg)).toEqual([]);
     const calls = lines.filter((l) => l.msg === 'content-library call' && l.workflowId === handle.workflowId);
     expect(calls.map((l) => l.activityType)).toEqual(
-      expect.arrayContaining(['createUpdateSession', 'pushFile', 'completeUpdateSession']),
+      expect.arrayContaining(['createUpdateSession', 'pushFile', 'validateAndCompleteUpdateSession']),
     );
     expect(calls.every((l) => typeof l.activityId === 'string' && typeof l.operation === 'string')).toBe(
       true,
