@@ -21,62 +21,22 @@
  *
  * Not a test: it prints figures, nothing fails on them.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { ContentLibraryClient } from '../activities/content-library';
 import { startDownload } from '../client/download';
-import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
 import { putItem } from '../test/support/download';
-import { WORKER_MALLOC_ARENA_MAX, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
-import { activitySeconds, median, settle, startBenchStack, timedFsync } from './common';
+import { activitySeconds, cpuSeconds, median, settle, startBenchStack, timedFsync } from './common';
+import { startVariantWorker, timedTool, variants, type VariantWorker } from './profile-variants';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.PROFILE_SIZE_MB ?? 1024) * MiB;
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 3);
 const PERF = process.env.PROFILE_PERF;
-const TICK = 100; // USER_HZ on Linux
-
-/** CPU seconds (user + system) a live process has used so far. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
-
-/** Runs `cmd` under /usr/bin/time and returns its wall seconds and its own CPU seconds. */
-async function timedTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<[number, number]> {
-  const out = join('/tmp', `dlprofile-time-${randomUUID()}`);
-  const started = process.hrtime.bigint();
-  await promisify(execFile)('/usr/bin/time', ['-o', out, '-f', '%U %S', cmd, ...args], {
-    env: { ...process.env, ...env },
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const [u, s] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-  await rm(out, { force: true });
-  return [seconds, u! + s!];
-}
-
-interface Variant {
-  label: string;
-  clo: string;
-  env: Record<string, string>;
-}
-
-function variants(): Variant[] {
-  return (process.env.PROFILE_VARIANTS ?? 'clo=bin/clo').split(',').map((spec) => {
-    const [head, ...pairs] = spec.split('|');
-    const [label, clo] = head!.split('=');
-    const env = Object.fromEntries(
-      pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
-    );
-    return { label: label!, clo: resolve(clo!), env };
-  });
-}
 
 /** One measured transfer: wall seconds, the fsync after it (tools) or inside it (saga), CPU per process. */
 interface Sample {
@@ -84,15 +44,6 @@ interface Sample {
   fsync: number;
   transfer?: number;
   cpu: Record<string, number>;
-}
-
-interface Worker {
-  v: Variant;
-  child: ChildProcess;
-  queue: string;
-  config: CloConfig;
-  /** The worker's log lines so far (JSON, one a line). */
-  log: () => string;
 }
 
 /** The worker's `fetched` log lines so far (downloadFile's split: receiving and writing, then fsync). */
@@ -104,7 +55,7 @@ function fetchedLines(log: string): Array<{ transferSeconds: number; fsyncSecond
 }
 
 /** The line the worker logs for the download that just ended: its stdout may reach us after the result. */
-async function nextFetched(w: Worker, seen: number): Promise<{ fsyncSeconds: number } | undefined> {
+async function nextFetched(w: VariantWorker, seen: number): Promise<{ fsyncSeconds: number } | undefined> {
   for (let waited = 0; waited < 3000; waited += 20) {
     const lines = fetchedLines(w.log());
     if (lines.length > seen) return lines.at(-1);
@@ -119,42 +70,20 @@ async function main(): Promise<void> {
   const { dir, bundle, client, temporal, vcsim } = stack;
   const target = stack.targets[0]!;
   const govcBin = process.env.PROFILE_GOVC ?? stack.govc;
-  const workers: Worker[] = [];
+  const workers: VariantWorker[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'dl-profile');
     for (const v of variants()) {
-      const queue = `dlprofile-${v.label}-${randomUUID()}`;
-      const config = CloConfig.parse({
-        temporal: { address: temporal.address, namespace: 'default', taskQueue: queue },
-        vcenters: { bench: { url: target.url, username: 'user', password: 'pass', allowPlainHttp: true } },
-        timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '30s' },
-        worker: { readRoots: [dir], writeRoots: [dir] },
-      });
-      const file = join(dir, `${v.label}.json`);
-      await writeFile(file, JSON.stringify(config), { mode: 0o600 });
-      const { NODE_OPTIONS: extra, NODE_ARGS: nodeArgs, ...env } = v.env;
-      const child = spawn(process.execPath, [...(nodeArgs?.split(' ') ?? []), v.clo, 'worker'], {
-        env: {
-          ...process.env,
-          NODE_OPTIONS: [WORKER_NODE_OPTIONS, extra].filter(Boolean).join(' '),
-          MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX,
-          CLO_CONFIG_FILE: file,
-          CLO_WORKFLOW_BUNDLE: bundle,
-          CLO_LOG_LEVEL: 'info',
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      await new Promise<void>((ok, fail) => {
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString();
-          if (out.includes('worker started')) ok();
-        });
-        child.once('exit', (code) => fail(new Error(`worker ${v.label} exited ${code}: ${out}`)));
-      });
-      workers.push({ v, child, queue, config, log: () => out });
+      workers.push(
+        await startVariantWorker(v, {
+          prefix: 'dlprofile',
+          temporalAddress: temporal.address,
+          targetUrl: target.url,
+          dir,
+          bundle,
+        }),
+      );
     }
     const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
     const libName = `dlp-${randomUUID().slice(0, 8)}`;

@@ -23,68 +23,28 @@
  * CPU per process is utime+stime from /proc/<pid>/stat around each transfer; a tool's own CPU
  * comes from /usr/bin/time. Not a test: it prints figures, nothing fails on them.
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { ContentLibraryClient } from '../activities/content-library';
 import { startUpload } from '../client/upload';
-import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
-import { WORKER_MALLOC_ARENA_MAX, WORKER_NODE_OPTIONS } from '../test/support/worker-process';
-import { activitySeconds, median, settle, startBenchStack } from './common';
+import { activitySeconds, cpuSeconds, median, settle, startBenchStack } from './common';
+import { startVariantWorker, timedTool, variants, type VariantWorker } from './profile-variants';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.PROFILE_SIZE_MB ?? 1024) * MiB;
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 3);
 const GOVC = process.env.PROFILE_GOVC;
-const TICK = 100; // USER_HZ on Linux
-
-interface Variant {
-  label: string;
-  clo: string;
-  env: Record<string, string>;
-}
-
-function variants(): Variant[] {
-  return (process.env.PROFILE_VARIANTS ?? 'clo=bin/clo').split(',').map((spec) => {
-    const [head, ...pairs] = spec.split('|');
-    const [label, clo] = head!.split('=');
-    const env = Object.fromEntries(
-      pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
-    );
-    return { label: label!, clo: resolve(clo!), env };
-  });
-}
-
-/** CPU seconds (user + system) a live process has used so far. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
 
 /** One measured transfer: wall seconds and CPU seconds per process. */
 interface Sample {
   seconds: number;
   transfer?: number;
   cpu: Record<string, number>;
-}
-
-/** Runs `cmd` under /usr/bin/time and returns its wall seconds and its own CPU seconds. */
-async function timedTool(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<[number, number]> {
-  const out = join('/tmp', `profile-time-${randomUUID()}`);
-  const started = process.hrtime.bigint();
-  await promisify(execFile)('/usr/bin/time', ['-o', out, '-f', '%U %S', cmd, ...args], {
-    env: { ...process.env, ...env },
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const [u, s] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-  return [seconds, u! + s!];
 }
 
 /** PROFILE_TIMELINE=1: each saga's history events, ms after its start, to see where the time outside the transfer goes. */
@@ -111,7 +71,7 @@ async function main(): Promise<void> {
   const stack = await startBenchStack('clo-profile-');
   const { dir, bundle, client, temporal, vcsim } = stack;
   const target = stack.targets[0]!;
-  const workers: Array<{ v: Variant; pid: number; queue: string; config: CloConfig; stop: () => void }> = [];
+  const workers: VariantWorker[] = [];
   try {
     console.error(`writing a ${SIZE / MiB} MiB source file...`);
     const big = await writeRandomFile(join(dir, 'big.bin'), SIZE, 'profile');
@@ -126,38 +86,15 @@ async function main(): Promise<void> {
         ownBundle = join(dir, `workflow-bundle-${v.label}.js`);
         await writeFile(ownBundle, await other.buildWorkflowBundle());
       }
-      const queue = `profile-${v.label}-${randomUUID()}`;
-      const config = CloConfig.parse({
-        temporal: { address: temporal.address, namespace: 'default', taskQueue: queue },
-        vcenters: { bench: { url: target.url, username: 'user', password: 'pass', allowPlainHttp: true } },
-        timeouts: { keepAliveIntervalMs: '30s', heartbeatTimeoutMs: '30s' },
-        worker: { readRoots: [dir], writeRoots: [dir] },
-      });
-      const file = join(dir, `${v.label}.json`);
-      await writeFile(file, JSON.stringify(config), { mode: 0o600 });
-      const { NODE_OPTIONS: extra, NODE_ARGS: nodeArgs, ...env } = v.env;
-      const child = spawn(process.execPath, [...(nodeArgs?.split(' ') ?? []), v.clo, 'worker'], {
-        env: {
-          ...process.env,
-          NODE_OPTIONS: [WORKER_NODE_OPTIONS, extra].filter(Boolean).join(' '),
-          MALLOC_ARENA_MAX: WORKER_MALLOC_ARENA_MAX,
-          CLO_CONFIG_FILE: file,
-          CLO_WORKFLOW_BUNDLE: ownBundle,
-          CLO_LOG_LEVEL: 'info',
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      await new Promise<void>((ok, fail) => {
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString();
-          if (out.includes('worker started')) ok();
-        });
-        child.once('exit', (code) => fail(new Error(`worker ${v.label} exited ${code}: ${out}`)));
-      });
-      child.stdout.resume();
-      workers.push({ v, pid: child.pid!, queue, config, stop: () => child.kill('SIGTERM') });
+      workers.push(
+        await startVariantWorker(v, {
+          prefix: 'profile',
+          temporalAddress: temporal.address,
+          targetUrl: target.url,
+          dir,
+          bundle: ownBundle,
+        }),
+      );
     }
     const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
     const newLibrary = () =>
@@ -295,7 +232,7 @@ async function main(): Promise<void> {
               const seconds = Number(process.hrtime.bigint() - started) / 1e9;
               if (process.env.PROFILE_TIMELINE) await printTimeline(handle);
               return { seconds, transfer: await activitySeconds(handle, 'pushFile') };
-            }, w.pid);
+            }, w.child.pid);
           } finally {
             await rest.deleteLibrary(lib).catch(() => undefined);
           }
@@ -345,7 +282,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const w of workers) w.stop();
+    for (const w of workers) w.child.kill('SIGTERM');
     await stack.close();
   }
 }
