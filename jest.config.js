@@ -32,6 +32,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/stack/global-setup.ts',
       globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
     },
+    {
+      ...common,
+      displayName: 'cluster',
+      // A real Temporal cluster (four services on a private PostgreSQL, docs/cluster.md) and
+      // vcsim, started once per run by test/cluster/global-setup.ts.
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
+    },
   ],
   testTimeout: 120_000,
 };
