@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned Temporal CLI, our vcsim wrapper and govc (the benches' peer) once, into a cache outside
-# the clone keyed by version, and prints where they are as one JSON line.
+# Builds the pinned Temporal CLI, our vcsim wrapper, govc (the benches' peer) and the Temporal server with
+# its SQL schema tool (the cluster, docs/cluster.md) once, into a cache outside the clone keyed by version,
+# and prints where they are as one JSON line.
 # Later runs (and CI on the same machine) reuse the cache; a fresh machine
 # builds them here with nothing but Go and the Go module proxy.
 #
@@ -24,6 +25,11 @@ for mod in vcsim govc; do
     exit 1
   fi
 done
+
+if ! grep -q "go.temporal.io/server $TEMPORAL_SERVER_VERSION\( \|\$\)" "$root/tools/temporal-server/go.mod"; then
+  log "tools/temporal-server/go.mod does not pin go.temporal.io/server $TEMPORAL_SERVER_VERSION (tools/versions.env); make them agree"
+  exit 1
+fi
 
 # One builder at a time per cache: parallel CI jobs or a test run racing `clo dev`
 # must not both write the same directory.
@@ -75,5 +81,25 @@ if [ ! -x "$govc_bin" ]; then
   log "govc built in $((SECONDS - start))s"
 fi
 
-printf '{"temporal":"%s","vcsim":"%s","govc":"%s","temporalVersion":"%s","govmomiVersion":"%s"}\n' \
-  "$temporal_bin" "$vcsim_bin" "$govc_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION"
+# The Temporal server and its SQL schema tool, for the cluster on PostgreSQL. Keyed by the
+# go.sum too, so a dependency bump rebuilds. The tool carries the versioned schemas embedded
+# (update-schema --schema-name postgresql/v12/...), so nothing else is copied out of the module.
+server_key=$(cat "$root/tools/temporal-server/go.mod" "$root/tools/temporal-server/go.sum" | sha256sum | cut -c1-12)
+server_dir="$cache/temporal-server-$TEMPORAL_SERVER_VERSION-$server_key"
+server_bin="$server_dir/temporal-server"
+sql_tool_bin="$server_dir/temporal-sql-tool"
+if [ ! -x "$server_bin" ] || [ ! -x "$sql_tool_bin" ]; then
+  log "building Temporal server $TEMPORAL_SERVER_VERSION and temporal-sql-tool (first time only, a few minutes)..."
+  start=$SECONDS
+  tmp=$(mktemp -d "$cache/.temporal-server.XXXXXX")
+  (cd "$root/tools/temporal-server" &&
+    CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-server" go.temporal.io/server/cmd/server &&
+    CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-sql-tool" go.temporal.io/server/cmd/tools/sql) >&2
+  rm -rf "$server_dir"
+  mv "$tmp" "$server_dir"
+  log "Temporal server built in $((SECONDS - start))s"
+fi
+
+printf '{"temporal":"%s","vcsim":"%s","govc":"%s","temporalServer":"%s","temporalSqlTool":"%s","temporalVersion":"%s","govmomiVersion":"%s","temporalServerVersion":"%s"}\n' \
+  "$temporal_bin" "$vcsim_bin" "$govc_bin" "$server_bin" "$sql_tool_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION" \
+  "$TEMPORAL_SERVER_VERSION"

@@ -13,8 +13,12 @@ const Tools = z.object({
   vcsim: z.string(),
   /** govc at the same govmomi version: the peer the benches measure clo against. */
   govc: z.string(),
+  /** The Temporal server (one service per process) and its SQL schema tool: the cluster, client/cluster. */
+  temporalServer: z.string(),
+  temporalSqlTool: z.string(),
   temporalVersion: z.string(),
   govmomiVersion: z.string(),
+  temporalServerVersion: z.string(),
 });
 export type Tools = z.infer<typeof Tools>;
 
