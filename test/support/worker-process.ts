@@ -55,13 +55,17 @@ export interface WorkerProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Writes `config` as a clo config file in `dir` and starts a worker process on it. */
+/**
+ * Writes `config` as a clo config file in `dir` and starts a worker process on it (in `cwd`
+ * when given: test/support/worker-fleet.ts gives each host its own "disk" that way).
+ */
 export async function startWorkerProcess(
   config: CloConfig,
   dir: string,
   name: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  cwd?: string,
 ): Promise<WorkerProcess> {
   const file = join(dir, `${name}.json`);
   await writeFile(
@@ -86,6 +90,7 @@ export async function startWorkerProcess(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
