@@ -30,12 +30,10 @@
  *                           NODE_OPTIONS instead of the shipped ones; default one variant, as shipped)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ContentLibraryClient } from '../activities/content-library';
-import { startSync, type SyncResult } from '../client/sync';
-import { startUpload } from '../client/upload';
+import type { SyncResult } from '../client/sync';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
 import { Client, Connection } from '@temporalio/client';
@@ -50,6 +48,7 @@ import {
   type BenchTarget,
 } from './common';
 import { alternate } from './peers';
+import { syncOnce, TINY, uploadBatch, writeCatalog } from './small-items';
 
 const ITEMS = Number(process.env.BENCH_MANY_ITEMS ?? 1000);
 const UPLOADS = Number(process.env.BENCH_MANY_UPLOADS ?? 200);
@@ -57,7 +56,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PARTS = (process.env.BENCH_MANY_PARTS ?? 'sync,uploads').split(',');
 const ITEM_CONCURRENCY = (process.env.BENCH_ITEM_CONCURRENCY ?? '2,8').split(',').map(Number);
 const WORKER_COUNTS = (process.env.BENCH_MANY_WORKERS ?? '1,2').split(',').map(Number);
-const TINY = 1024;
 
 /** The processes whose CPU a figure is printed with, by name. */
 type Pids = Record<string, number>;
@@ -91,13 +89,6 @@ export function cpuCell(
     .sort(([, a], [, b]) => b - a)
     .map(([k, s]) => `${k} ${format(s)}`)
     .join(', ');
-}
-
-/** The innermost message of a failure chain (WorkflowFailedError → ActivityFailure → ApplicationFailure). */
-function rootCause(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown };
-  while (e.cause) e = e.cause;
-  return e.message ?? String(err);
 }
 
 /** A bench config for `target` on a fresh task queue of the dev server at `address`. */
@@ -196,11 +187,8 @@ async function workersFor(setup: Setup, stack: BenchStack, config: CloConfig, na
 }
 
 async function syncPart(stack: BenchStack, setups: Setup[], target: BenchTarget, lines: string[]) {
-  const catalog = join(stack.dir, `catalog-${target.name}`);
-  await mkdir(catalog, { recursive: true });
   console.error(`${target.name}: writing ${ITEMS} catalog items...`);
-  for (let i = 0; i < ITEMS; i++)
-    await writeRandomFile(join(catalog, `item-${String(i).padStart(5, '0')}.iso`), TINY, `many-${i}`);
+  const catalog = await writeCatalog(join(stack.dir, `catalog-${target.name}`), ITEMS);
   const rest = new ContentLibraryClient({ url: target.url, username: 'user', password: 'pass' });
   const rows: string[] = [];
   try {
@@ -213,21 +201,9 @@ async function syncPart(stack: BenchStack, setups: Setup[], target: BenchTarget,
           const library = `many-${concurrency}-${randomUUID().slice(0, 6)}`;
           await rest.createLibrary({ name: library, datastore_id: target.datastore }, randomUUID());
           const once = async (expect: keyof SyncResult['counts']) =>
-            measured(pids, async () => {
-              const handle = await startSync(
-                setup.client,
-                {
-                  vcenter: 'bench',
-                  library: { name: library },
-                  source: { kind: 'catalog', path: catalog },
-                  options: { itemConcurrency: concurrency },
-                },
-                { taskQueue: config.temporal.taskQueue, config },
-              );
-              const result = await handle.result();
-              if (result.counts[expect] !== ITEMS || result.counts.failed)
-                throw new Error(`sync expected ${ITEMS} ${expect}, got ${JSON.stringify(result.counts)}`);
-            });
+            measured(pids, () =>
+              syncOnce(setup.client, config, library, catalog, concurrency, expect, ITEMS),
+            );
           const label = `${target.name}: sync, ${setup.variant.name}, itemConcurrency ${concurrency}`;
           console.error(`${label}, first run...`);
           const first = await once('added');
@@ -284,28 +260,9 @@ async function uploadsPart(stack: BenchStack, setups: Setup[], target: BenchTarg
         const pids: Pids = { ...serverPids(stack, setup, target) };
         workers.forEach((w, i) => (pids[`worker${count > 1 ? i + 1 : ''}`] = w.child.pid!));
         const batch = async (prefix: string, n: number) => {
-          const handles = await Promise.all(
-            Array.from({ length: n }, (_, i) =>
-              startUpload(
-                setup.client,
-                {
-                  vcenter: 'bench',
-                  library: { id: lib },
-                  item: { name: `${prefix}-${i}` },
-                  source: { kind: 'file', path: tiny.path },
-                },
-                { taskQueue: config.temporal.taskQueue, config },
-              ),
-            ),
-          );
-          // A failed upload is counted and named, not fatal: under heavy load is when they show.
-          const results = await Promise.allSettled(handles.map((h) => h.result()));
-          for (const r of results) {
-            if (r.status === 'rejected') {
-              failures[key] = (failures[key] ?? 0) + 1;
-              firstFailure ??= rootCause(r.reason);
-            }
-          }
+          const failed = await uploadBatch(setup.client, config, lib, tiny.path, prefix, n);
+          if (failed.length) failures[key] = (failures[key] ?? 0) + failed.length;
+          firstFailure ??= failed[0];
         };
         // Warm every worker as a deployed one is warm: a worker's first workflow compiles the code.
         await batch(`warm-${randomUUID().slice(0, 6)}`, 4 * count);
