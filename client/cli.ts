@@ -13,6 +13,7 @@ import { registerUpload } from './commands/upload';
 import { registerWorker } from './commands/worker';
 import { registerApproval } from './commands/approve';
 import { registerCancel } from './commands/cancel';
+import { registerCluster } from './commands/cluster';
 import { registerCodecServer } from './commands/codec-server';
 import { registerList } from './commands/list';
 import { registerReap } from './commands/reap';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerSync(program);
   registerCodecServer(program);
+  registerCluster(program);
   return program;
 }
 
