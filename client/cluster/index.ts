@@ -50,6 +50,11 @@ export interface StartClusterOptions {
    * @default false
    */
   detached?: boolean;
+  /**
+   * Frontend gRPC port (a stable address for people: `clo cluster up --port`); fails with
+   * "port N in use" when it cannot be bound. @default a free port
+   */
+  frontendPort?: number;
   /** @default 180000 (a cold PostgreSQL + schema setup + four services on a busy 2-core machine) */
   startTimeoutMs?: number;
 }
@@ -78,6 +83,10 @@ export async function startCluster(opts: StartClusterOptions): Promise<TemporalC
   const existing = await readClusterState(opts.dir);
   if (existing && clusterAlive(existing))
     throw new Error(`a cluster is already running from ${opts.dir} (${existing.address}); stop it first`);
+  if (opts.frontendPort !== undefined && !(await portFree(opts.frontendPort)))
+    throw new Error(
+      `port ${opts.frontendPort} in use: choose another frontend port, or stop what listens there`,
+    );
   const tools = await ensureTools();
   await mkdir(join(opts.dir, 'config'), { recursive: true });
   await mkdir(join(opts.dir, 'logs'), { recursive: true });
@@ -95,7 +104,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<TemporalC
   if (!opts.detached) process.once('exit', exitGuard);
   try {
     await setupSchemas({ sqlTool: tools.temporalSqlTool, postgresPort: postgres.port, log });
-    const ports = await allocatePorts();
+    const ports = await allocatePorts(opts.frontendPort);
     const dynamicConfigPath = join(opts.dir, 'config', 'dynamicconfig.yaml');
     // JSON is YAML: the server's loaders read these files as written.
     await writeFile(
@@ -231,8 +240,8 @@ async function waitForService(state: ClusterState, name: ServiceName, deadline: 
  * below 32768: PostgreSQL's cluster_membership table keeps the membership port in a SMALLINT
  * (schema/postgresql/v12/temporal/schema.sql), and the kernel's free ports are above it.
  */
-async function allocatePorts(): Promise<Record<ServiceName, ServicePorts>> {
-  const taken = new Set<number>();
+async function allocatePorts(frontendPort?: number): Promise<Record<ServiceName, ServicePorts>> {
+  const taken = new Set<number>(frontendPort === undefined ? [] : [frontendPort]);
   const next = async (): Promise<number> => {
     for (;;) {
       const port = 20_000 + Math.floor(Math.random() * 12_000);
@@ -245,7 +254,7 @@ async function allocatePorts(): Promise<Record<ServiceName, ServicePorts>> {
   const ports = {} as Record<ServiceName, ServicePorts>;
   for (const name of SERVICES) {
     ports[name] = {
-      grpc: await next(),
+      grpc: name === 'frontend' && frontendPort !== undefined ? frontendPort : await next(),
       membership: await next(),
       ...(name === 'frontend' ? { http: await next() } : {}),
     };

@@ -3,7 +3,7 @@
  * its own in a temp dir, loopback only, on a free port. PostgreSQL refuses to run as root,
  * so as root every server command runs as the unprivileged `postgres` account (runuser).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,16 +29,26 @@ export interface PostgresInfo {
 
 const run = promisify(execFile);
 
-/** Runs a PostgreSQL program as `runAs` (or as ourselves). */
-async function pgCommand(info: Pick<PostgresInfo, 'bin' | 'runAs'>, program: string, args: string[]) {
+/** Runs a PostgreSQL program as `runAs` (or as ourselves); rejects with its output when it fails. */
+async function pgCommand(
+  info: Pick<PostgresInfo, 'bin' | 'runAs'>,
+  program: string,
+  args: string[],
+): Promise<void> {
   const path = join(info.bin, program);
   const [file, argv] = info.runAs ? ['runuser', ['-u', info.runAs, '--', path, ...args]] : [path, args];
-  try {
-    return await run(file, argv, { maxBuffer: 4 * 1024 * 1024 });
-  } catch (err) {
-    const e = err as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${program} ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
-  }
+  // detached: the postmaster pg_ctl leaves behind is in a session of its own, out of reach of a
+  // Ctrl-C meant for the process that started it (`clo cluster up` returns; the cluster stays).
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`${program} ${args.join(' ')} failed (exit ${code}): ${output.trim()}`);
 }
 
 /** Numeric uid/gid of a local account, for chown. */
