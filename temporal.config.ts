@@ -49,6 +49,8 @@ const Thumbprint = z
     },
   );
 
+const WHOLE_AT_LEAST_1 = 'expected a whole number of at least 1 (unset: no limit)';
+
 /** One named vCenter connection. Exactly one of `password` and `passwordFile` is required. */
 export const VCenterConfig = z
   .object({
@@ -69,6 +71,20 @@ export const VCenterConfig = z
      * `auto`: try `POST /api/session`, fall back to `/rest` on 404, remember the answer. @default auto
      */
     apiFlavor: z.enum(['auto', 'api', 'rest'], { message: 'expected auto, api or rest' }).optional(),
+    /**
+     * How many update and download sessions all workers together hold on this vCenter at once;
+     * more sagas wait for a transfer permit before they create one (workflows/transfer-permits.ts).
+     * @default unlimited
+     */
+    maxConcurrentTransfers: z
+      .union([z.number(), z.string().transform(Number)])
+      .pipe(
+        z
+          .number({ message: WHOLE_AT_LEAST_1 })
+          .int({ message: WHOLE_AT_LEAST_1 })
+          .min(1, { message: WHOLE_AT_LEAST_1 }),
+      )
+      .optional(),
     tls: z
       .object({
         caFile: z.string().min(1).optional(),
@@ -327,6 +343,7 @@ const VCENTER_FIELDS: Record<string, string> = {
   THUMBPRINT: 'tls.thumbprint',
   CERTIFICATE_FILE: 'tls.certificateFile',
   INSECURE: 'tls.insecure',
+  MAX_CONCURRENT_TRANSFERS: 'maxConcurrentTransfers',
 };
 
 /** Raised when the configuration is invalid; its message is the whole story. */
@@ -390,7 +407,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
 
   for (const [name, value] of Object.entries(env)) {
     const m =
-      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|ALLOW_PLAIN_HTTP|API_FLAVOR|CA_FILE|THUMBPRINT|CERTIFICATE_FILE|INSECURE)$/.exec(
+      /^CLO_VCENTER_([A-Z0-9_]+?)_(URL|USERNAME|PASSWORD_FILE|PASSWORD|TRANSFER_URL|ALLOW_PLAIN_HTTP|API_FLAVOR|CA_FILE|THUMBPRINT|CERTIFICATE_FILE|INSECURE|MAX_CONCURRENT_TRANSFERS)$/.exec(
         name,
       );
     if (!m || value === undefined || value === '') continue;

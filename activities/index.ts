@@ -15,6 +15,7 @@ import { reaperActivities } from './reaper';
 import { sessionLeaseActivities } from './session-lease';
 import { relayFileActivities } from './relay-file';
 import { syncActivities } from './sync';
+import { transferPermitActivities } from './transfer-permits';
 import { updateSessionActivities } from './update-sessions';
 import { updateSessionPreviewActivities } from './update-session-preview';
 import { uploadFileActivities } from './upload-file';
@@ -59,6 +60,7 @@ export function createActivities({
     ...syncActivities(vcenters, allowed),
     ...reaperActivities(vcenters, temporal),
     ...sessionLeaseActivities(vcenters, temporal),
+    ...transferPermitActivities(vcenters, temporal),
     ...downloadSessionActivities(vcenters),
     ...downloadFileActivities(vcenters, {
       ...(hostTaskQueue ? { hostTaskQueue } : {}),

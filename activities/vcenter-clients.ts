@@ -3,7 +3,13 @@
  * the worker's life so its undici Agent reuses keep-alive connections and its login.
  * Credentials are resolved here, on the worker, never taken from workflow input.
  */
-import { ConfigError, getVCenter, resolveVCenterCredentials, type CloConfig } from '../temporal.config';
+import {
+  ConfigError,
+  getVCenter,
+  resolveVCenterCredentials,
+  type CloConfig,
+  type VCenterConfig,
+} from '../temporal.config';
 import { ContentLibraryClient, type ContentLibraryLogger } from './content-library';
 
 /** How long a logout may take when a client is dropped: a dead vCenter must not hold up a worker's shutdown. */
@@ -49,6 +55,11 @@ export class VCenterClients {
       this.clients.set(name, client);
     }
     return client;
+  }
+
+  /** The settings of the vCenter configured under `name` (its limits); throws ConfigError if there is none. */
+  settings(name: string): VCenterConfig {
+    return getVCenter(this.config, name);
   }
 
   /** Drops the client of one vCenter (the next get() makes a new one): logs out, then closes its pools. */

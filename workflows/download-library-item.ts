@@ -52,6 +52,7 @@ import { runPool } from './lib/pool';
 import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { SagaStatus } from './lib/saga-status';
 import { SessionLease } from './lib/session-lease';
+import { TransferPermit, TRANSFER_PERMITS_PATCH } from './lib/transfer-permit';
 
 /**
  * patched() id: a file is hashed with SHA-1 only when `options.checksum` asks (or the server names
@@ -92,6 +93,7 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
   });
   const { control, retry } = saga;
   const compensations = new Compensations();
+  const permit = new TransferPermit(input.vcenter, control, status);
   let hostTaskQueue = '';
   try {
     hostTaskQueue = await control.hostTaskQueue();
@@ -122,7 +124,7 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
         retry: { ...retry, maximumInterval: Math.min(10_000, options.outageRetryIntervalMs ?? Infinity) },
       }),
     };
-    return await download(input, hostTaskQueue, proxies, progress, status, compensations);
+    return await download(input, hostTaskQueue, proxies, progress, status, compensations, permit);
   } catch (err) {
     const error = hostNeverReturned(err) ? hostUnavailable(hostTaskQueue, hostWaitMs) : err;
     const cancelled = isCancellation(error);
@@ -132,6 +134,9 @@ export async function downloadLibraryItem(rawInput: unknown): Promise<DownloadRe
     if (failed.length) log.error('some compensations failed', { failed });
     status.phase('failed');
     throw error;
+  } finally {
+    // After the compensations: the session has ended before another saga may create one.
+    await permit.release();
   }
 }
 
@@ -162,6 +167,7 @@ async function download(
   progress: TransferProgress,
   status: SagaStatus,
   compensations: Compensations,
+  permit: TransferPermit,
 ): Promise<DownloadResult> {
   const { vcenter, options } = input;
   // Decided once, before the first download: a run that began before this change keeps hashing.
@@ -198,6 +204,8 @@ async function download(
     await cleanup.removePartFiles(plan.destination, names);
   });
 
+  // One permit for all of the saga's sessions, asked for once the plan is checked (lib/transfer-permit.ts).
+  if (patched(TRANSFER_PERMITS_PATCH)) await permit.acquire();
   const done = new Map<string, DownloadedFile>();
   const sessionIds: string[] = [];
   for (let restarts = 0; ; restarts++) {

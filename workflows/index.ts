@@ -5,6 +5,7 @@ import { downloadLibraryItem } from './download-library-item';
 import { reapOrphanSessions } from './reap-orphan-sessions';
 import { smokeWorkflow } from './smoke';
 import { syncLibrary } from './sync-library';
+import { transferPermits } from './transfer-permits';
 import { uploadLibraryItem } from './upload-library-item';
 
 export * from './smoke';
@@ -12,6 +13,7 @@ export * from './upload-library-item';
 export * from './reap-orphan-sessions';
 export * from './download-library-item';
 export * from './sync-library';
+export * from './transfer-permits';
 
 // Worker Deployment Versioning (docs/deploy.md). The server refuses a workflow task completed
 // with a versioning behavior by an unversioned worker (no `clo worker --build-id`: clo dev,
@@ -31,3 +33,7 @@ setWorkflowOptions(when('PINNED'), downloadLibraryItem);
 setWorkflowOptions(when('AUTO_UPGRADE'), syncLibrary);
 setWorkflowOptions(when('AUTO_UPGRADE'), reapOrphanSessions);
 setWorkflowOptions(when('AUTO_UPGRADE'), smokeWorkflow);
+// The transfer-permit semaphore lives as long as its vCenter is busy, across deploys: pinned,
+// it would keep an old build alive indefinitely. It moves to the new build at its next task
+// (its state is small and continues-as-new often); a change to it must replay: patched().
+setWorkflowOptions(when('AUTO_UPGRADE'), transferPermits);

@@ -45,6 +45,7 @@ import { sagaProxies, type SagaProxies } from './lib/proxies';
 import { SagaStatus } from './lib/saga-status';
 import { CertificateApproval } from './lib/approval';
 import { SessionLease } from './lib/session-lease';
+import { TransferPermit, TRANSFER_PERMITS_PATCH } from './lib/transfer-permit';
 
 /** How long the saga waits for a completed session to reach DONE (PULL sources apply after `complete`). */
 const DONE_TIMEOUT_MS = 60 * 60 * 1000;
@@ -85,6 +86,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
   });
 
   const compensations = new Compensations();
+  const permit = new TransferPermit(input.vcenter, proxies.control, status);
   const work = new CancellationScope();
   /** Set once the server has accepted `complete`: from then on nothing may undo the upload. */
   const commit = { done: false };
@@ -102,7 +104,7 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
 
   try {
     return await work.run(async () =>
-      upload(input, { ...proxies, slow, transfer }, progress, status, compensations, commit),
+      upload(input, { ...proxies, slow, transfer }, progress, status, compensations, commit, permit),
     );
   } catch (err) {
     const cancelled = isCancellation(err) && !budgetExceeded;
@@ -119,6 +121,9 @@ export async function uploadLibraryItem(rawInput: unknown): Promise<UploadResult
     if (failed.length) log.error('some compensations failed', { failed });
     status.phase('failed');
     throw error;
+  } finally {
+    // After the compensations: the session has ended before another saga may create one.
+    await permit.release();
   }
 }
 
@@ -158,6 +163,7 @@ async function upload(
   status: SagaStatus,
   compensations: Compensations,
   commit: { done: boolean },
+  permit: TransferPermit,
 ): Promise<UploadResult> {
   const { vcenter, options } = input;
   // Pushed files are hashed with SHA-1 only when asked (or a manifest names it): a run that
@@ -217,6 +223,8 @@ async function upload(
   const itemId = item.id;
   upsertSearchAttributes([{ key: ITEM_ID, value: itemId }]);
 
+  // One permit for all of the saga's sessions, asked for once the item is known (lib/transfer-permit.ts).
+  if (patched(TRANSFER_PERMITS_PATCH)) await permit.acquire();
   const sessionIds: string[] = [];
   let tookOver = false;
   for (let restarts = 0; ; restarts++) {

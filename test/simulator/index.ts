@@ -148,7 +148,14 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const sim: SimContext = {
     store,
     faults,
-    stats: new Stats(sessions, () => store.logins.size),
+    stats: new Stats(
+      sessions,
+      () => store.logins.size,
+      () =>
+        [...store.updateSessions.values(), ...store.downloadSessions.values()].filter(
+          (s) => s.state === 'ACTIVE',
+        ).length,
+    ),
     url: '',
     thumbprint: opts.tls ? new X509Certificate(opts.tls.cert).fingerprint : undefined,
     datastoreId: DATASTORE_ID,

@@ -23,6 +23,10 @@ export interface StatsSnapshot {
   logins: number;
   inFlight: number;
   peakConcurrentRequests: number;
+  /** ACTIVE update and download sessions now (see Stats.activeSessions). */
+  activeSessions: number;
+  /** The most ACTIVE sessions at once since start or the last reset (see Stats.peakActiveSessions). */
+  peakActiveSessions: number;
 }
 
 export class Stats {
@@ -32,10 +36,12 @@ export class Stats {
   private sent = new Map<string, number>();
   private current = 0;
   private peak = 0;
+  private peakActive = 0;
 
   constructor(
     private readonly listSessions: () => SessionSummary[],
     private readonly countLogins: () => number = () => 0,
+    private readonly countActive: () => number = () => 0,
   ) {}
 
   /**
@@ -85,6 +91,23 @@ export class Stats {
     return this.peak;
   }
 
+  /**
+   * Update and download sessions in state ACTIVE now: the transfers a vCenter serves at once.
+   * An instrument for tests of clo's own limits (`maxConcurrentTransfers`), not a documented
+   * rule: the docs set no number, and the simulator refuses no session for it.
+   */
+  get activeSessions(): number {
+    return this.countActive();
+  }
+
+  /**
+   * The most ACTIVE sessions at once since start or the last reset(). Exact: only a create adds
+   * an ACTIVE session, and the server counts after each one (sessionCreated).
+   */
+  get peakActiveSessions(): number {
+    return this.peakActive;
+  }
+
   snapshot(): StatsSnapshot {
     return {
       calls: Object.fromEntries(this.callCounts),
@@ -94,16 +117,19 @@ export class Stats {
       logins: this.logins(),
       inFlight: this.current,
       peakConcurrentRequests: this.peak,
+      activeSessions: this.activeSessions,
+      peakActiveSessions: this.peakActive,
     };
   }
 
-  /** Zeroes counters and the peak (sessions are state, not counters, and stay). */
+  /** Zeroes counters and the peaks, which restart from what is live now (sessions are state, not counters, and stay). */
   reset(): void {
     this.callCounts.clear();
     this.flavourCounts.clear();
     this.received.clear();
     this.sent.clear();
     this.peak = this.current;
+    this.peakActive = this.activeSessions;
   }
 
   // ---- used by the server ------------------------------------------------------------------
@@ -122,6 +148,10 @@ export class Stats {
   requestStarted(): void {
     this.current++;
     if (this.current > this.peak) this.peak = this.current;
+  }
+  /** After an update or download session was created (ACTIVE): the only way the ACTIVE count rises. */
+  sessionCreated(): void {
+    this.peakActive = Math.max(this.peakActive, this.activeSessions);
   }
   requestEnded(): void {
     this.current--;

@@ -44,6 +44,8 @@ export const Phase = z.enum([
   'preparing',
   'verifying',
   'waiting-for-vcenter',
+  /** Waiting for a transfer permit: the vCenter's maxConcurrentTransfers are all held (../transfer-permits.ts). */
+  'waiting-for-permit',
   'done',
   'compensating',
   'failed',

@@ -156,6 +156,7 @@ export function createDownloadSession(
   };
   for (const f of item.files.values()) newFile(sim, s, f.name, f.blob);
   store.downloadSessions.set(s.id, s);
+  sim.stats.sessionCreated();
   store.rememberToken('downloadsession', client_token, itemId, s.id);
   return s.id;
 }

@@ -114,6 +114,7 @@ export function createUpdateSession(
       blob: store.acquire(f.blob),
     });
   store.updateSessions.set(s.id, s);
+  sim.stats.sessionCreated();
   store.rememberToken('updatesession', client_token, itemId, s.id);
   return s.id;
 }
