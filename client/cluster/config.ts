@@ -11,9 +11,9 @@ export const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
- * History shards. Fixed when the cluster's database is created: the server refuses to start
- * on a database set up with another count, so changing it means a new cluster and a
- * migration (docs/cluster.md). 4 spreads workflows over more than one shard (unlike the dev
+ * History shards. Fixed when the cluster's database is created: the server records the count
+ * then and ignores (with a warning) another value in a later config, so changing it means a
+ * new cluster and a migration (docs/cluster.md). 4 spreads workflows over more than one shard (unlike the dev
  * server's 1) while keeping the per-shard queues cheap on a 2-core machine; production sizes
  * it for its peak (512 and up).
  */
