@@ -13,6 +13,8 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
+      // Two files at a time, then the `@serial` ones alone (test/stack/runner.ts).
+      runner: '<rootDir>/test/stack/runner.ts',
       testMatch: [
         '<rootDir>/test/unit/**/*.test.ts',
         '<rootDir>/test/simulator/**/*.test.ts',
@@ -23,6 +25,7 @@ module.exports = {
     {
       ...common,
       displayName: 'stack',
+      runner: '<rootDir>/test/stack/runner.ts',
       testMatch: [
         '<rootDir>/test/contract/**/*.test.ts',
         '<rootDir>/test/workflows/**/*.test.ts',

@@ -29,6 +29,10 @@ import { stackInfo } from '../stack/stack-info';
 import type { CloConfig } from '../../temporal.config';
 
 const BIG = 300 * 1024 * 1024;
+/** The wire until the kill: slow enough to catch the big file mid-transfer. */
+const RATE = 40 * 1024 * 1024;
+/** The wire after the kill: the new worker's resend is not what is tested, so it runs at full speed. */
+const UNTHROTTLED = 1024 * 1024 * 1024;
 
 describe.each(SAGA_TARGETS)('uploadLibraryItem survives a killed worker on %s', (targetName) => {
   const server = serverOf(targetName);
@@ -46,7 +50,7 @@ describe.each(SAGA_TARGETS)('uploadLibraryItem survives a killed worker on %s', 
 
   beforeAll(async () => {
     target = await startTarget(targetName);
-    proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
+    proxy = await startThrottleProxy(target.url, RATE);
     config = testConfig({ target: target.vcenter({ transferUrl: proxy.url }) });
     quickFailover(config);
     rest = restClient(target.url);
@@ -64,6 +68,7 @@ describe.each(SAGA_TARGETS)('uploadLibraryItem survives a killed worker on %s', 
     );
     if (spare) workers.push(spare);
     target.sim?.faults.clear();
+    proxy.setRate(RATE);
   });
   afterAll(async () => {
     await Promise.all(workers.splice(0).map(async (w) => w.kill()));
@@ -110,6 +115,7 @@ describe.each(SAGA_TARGETS)('uploadLibraryItem survives a killed worker on %s', 
       120_000,
     );
     await first.kill();
+    proxy.setRate(UNTHROTTLED);
     const second = await worker('second');
     const result = await handle.result();
     spare = second;
@@ -180,7 +186,7 @@ describe('uploadLibraryItem relaying from another vCenter survives a killed work
 
   beforeAll(async () => {
     [source, target] = await Promise.all([startTarget('simulator'), startTarget('simulator')]);
-    proxy = await startThrottleProxy(target.url, 40 * 1024 * 1024);
+    proxy = await startThrottleProxy(target.url, RATE);
     config = testConfig({
       origin: { url: source.url, username: 'user', password: 'pass' },
       target: { url: target.url, username: 'user', password: 'pass', transferUrl: proxy.url },
@@ -231,6 +237,7 @@ describe('uploadLibraryItem relaying from another vCenter survives a killed work
       .filter((s) => s.kind === 'download' && s.library_item_id === seeded.itemId && !s.ended);
     expect(openedBeforeKill).toHaveLength(1);
     await first.kill();
+    proxy.setRate(UNTHROTTLED);
     workers.push(await startWorkerProcess(config, dir, 'relay-second'));
     const result = await handle.result();
 
