@@ -4,7 +4,7 @@
  * so as root every server command runs as the unprivileged `postgres` account (runuser).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { appendFile, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,10 +160,11 @@ export async function stopPostgres(info: PostgresInfo): Promise<void> {
   await rm(info.root, { recursive: true, force: true });
 }
 
-/** The same, synchronously, for a process `exit` handler: no data removal (the temp dir is left). */
+/** The same, synchronously, for a process `exit` handler (immediate: no checkpoint, the data goes anyway). */
 export function stopPostgresSync(info: PostgresInfo): void {
-  const args = ['-D', join(info.root, 'data'), '-m', 'immediate', 'stop'];
+  const args = ['-D', join(info.root, 'data'), '-m', 'immediate', '-w', 'stop'];
   const path = join(info.bin, 'pg_ctl');
   if (info.runAs) spawnSync('runuser', ['-u', info.runAs, '--', path, ...args], { stdio: 'ignore' });
   else spawnSync(path, args, { stdio: 'ignore' });
+  rmSync(info.root, { recursive: true, force: true });
 }
