@@ -52,6 +52,7 @@ const REQUIRED: Record<string, Scenario[]> = {
   syncLibrary: ['happy-path', 'activity-retry', 'failed', 'continue-as-new', 'child-workflows'],
   reapOrphanSessions: ['happy-path', 'scheduled'],
   smokeWorkflow: ['happy-path', 'failed', 'input-rejected'],
+  transferPermits: ['happy-path', 'timer'],
 };
 
 interface Recorded {
