@@ -25,11 +25,25 @@ export async function liveDownloadSessions(rest: ContentLibraryClient): Promise<
   return await rest.listDownloadSessions();
 }
 
-/** How many download sessions the target has created so far (simulator: its call counter; vcsim: live ones). */
-export async function downloadSessionCreates(target: Target, rest: ContentLibraryClient): Promise<number> {
-  return target.sim
-    ? target.sim.stats.calls('downloadsession.create')
-    : (await liveDownloadSessions(rest)).length;
+/**
+ * How many download sessions the target has created so far (simulator: its call counter; vcsim:
+ * the live ones on `itemId`, since other test files use vcsim at the same time).
+ */
+export async function downloadSessionCreates(
+  target: Target,
+  rest: ContentLibraryClient,
+  itemId: string,
+): Promise<number> {
+  if (target.sim) return target.sim.stats.calls('downloadsession.create');
+  const items = await Promise.all(
+    (await liveDownloadSessions(rest)).map(async (id) =>
+      rest.getDownloadSession(id).then(
+        (s) => s.library_item_id,
+        () => undefined,
+      ),
+    ),
+  );
+  return items.filter((item) => item === itemId).length;
 }
 
 /**

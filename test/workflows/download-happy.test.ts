@@ -165,14 +165,14 @@ describe.each(SAGA_TARGETS)('downloadLibraryItem on %s', (targetName) => {
     await mkdir(dest, { recursive: true });
     const manifest = ovf.files[1]!;
     await writeFile(join(dest, manifest.name), 'precious local edits\n');
-    const creates = await downloadSessionCreates(target, rest);
+    const creates = await downloadSessionCreates(target, rest, ovf.itemId);
     const input = { item: { id: ovf.itemId }, destination: dest, files: [manifest.name] };
     const failure = failureOf(await download(input).catch((e: unknown) => e));
     expect(failure.type).toBe('FileExists');
     expect(failure.message).toContain(join(dest, manifest.name));
     expect(failure.message).toContain('overwrite');
     expect(await readFile(join(dest, manifest.name), 'utf8')).toBe('precious local edits\n');
-    expect(await downloadSessionCreates(target, rest)).toBe(creates);
+    expect(await downloadSessionCreates(target, rest, ovf.itemId)).toBe(creates);
 
     const result = await download({ ...input, overwrite: true });
     await expectDownloaded(result, dest, [manifest]);
