@@ -1,3 +1,8 @@
+/**
+ * @serial It bounds this process's memory while a large range streams through it: beside
+ * another test file (CPU-bound on a 2-core machine) the garbage collector falls behind and
+ * the peak rises with it.
+ */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
