@@ -146,7 +146,8 @@ describe('clo cluster up, three clo workers, the demo on the cluster, status, do
     }
 
     // The demo command it printed, minus npm (which would first rebuild dist/ in a shared checkout).
-    const demo = ok(await clo(['demo', ...demoLine!.split(' -- ')[1]!.split(' ')], 600_000), 'the demo');
+    // ~15 s at load 13; a saga stuck on a failing workflow task would otherwise wait forever.
+    const demo = ok(await clo(['demo', ...demoLine!.split(' -- ')[1]!.split(' ')], 300_000), 'the demo');
     expect(demo).toMatch(/workers\s+3 polling content-library/);
     expect(demo).toContain('byte-identical');
     expect(demo).toContain('[5/5]');
