@@ -82,7 +82,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<TemporalC
   const namespace = opts.namespace ?? 'default';
   const existing = await readClusterState(opts.dir);
   if (existing && clusterAlive(existing))
-    throw new Error(`a cluster is already running from ${opts.dir} (${existing.address}); stop it first`);
+    throw new Error(
+      `a cluster is already running from ${opts.dir} (${existing.address}); stop it first (clo cluster down)`,
+    );
+  // Its services are gone (a reboot, a kill): stop what may be left of its PostgreSQL too.
+  if (existing) await stopCluster(opts.dir);
   if (opts.frontendPort !== undefined && !(await portFree(opts.frontendPort)))
     throw new Error(
       `port ${opts.frontendPort} in use: choose another frontend port, or stop what listens there`,
