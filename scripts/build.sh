@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run build`: compiles the sources into dist/ and bundles the workflows twice (without and
-# with --sealed-failures, so `clo worker` from dist/ has the bundle its keys need), then writes
+# `npm run build`: compiles the sources into dist/, bundles the client commands into one file
+# (scripts/bundle-cli.ts) and the workflows twice (without and with --sealed-failures, so `clo
+# worker` from dist/ has the bundle its keys need), then writes
 # dist/.build-stamp with the time the build started. bin/clo runs dist/ only while no source
 # is newer than that stamp (bin/dist-state.js); an interrupted or failed build leaves no stamp.
 # One build at a time: the scripts that install the checkout call this when dist/ is stale.
@@ -17,5 +18,7 @@ rm -f dist/.build-stamp
 # The V8 code cache of the previous build (bin/compile-cache.js): its key would not match anyway.
 rm -rf dist/.compile-cache
 npx tsc -p tsconfig.build.json
+# The client commands' one-file bundle, dist/client/cli.bundle.js (bin/clo runs it).
+npx tsx scripts/bundle-cli.ts
 npx tsx scripts/build-workflow-bundle.ts --both
 echo "{\"startedMs\":$started}" > dist/.build-stamp

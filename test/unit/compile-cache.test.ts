@@ -2,6 +2,7 @@
  * bin/compile-cache.js: the V8 code cache bin/clo uses for dist/ on Node 20. Each case runs a
  * copy of bin/ in a scratch root whose dist/client/cli.js requires a small module and prints
  * what it says; CLO_COMPILE_CACHE=stats makes the cache report its hits and misses at exit.
+ * The bundle's cases give the root a dist/client/cli.bundle.js too (scripts/bundle-cli.ts).
  */
 import { execFile } from 'node:child_process';
 import * as nodeModule from 'node:module';
@@ -54,8 +55,8 @@ async function build(): Promise<void> {
   await writeFile(join(root, 'dist', '.build-stamp'), JSON.stringify({ startedMs: Date.now() }));
 }
 
-async function clo(value = 'stats'): Promise<{ stdout: string; stderr: string }> {
-  return await promisify(execFile)(process.execPath, [join(root, 'bin', 'clo')], {
+async function clo(value = 'stats', args: string[] = []): Promise<{ stdout: string; stderr: string }> {
+  return await promisify(execFile)(process.execPath, [join(root, 'bin', 'clo'), ...args], {
     env: { ...process.env, CLO_DEV_TSX: '', CLO_COMPILE_CACHE: value },
   });
 }
@@ -103,5 +104,47 @@ afterEach(async () => {
     await scratch();
     expect(await clo('0')).toEqual({ stdout: `one client said.js ${process.platform}\n`, stderr: '' });
     await expect(readdir(join(root, 'dist', '.compile-cache'))).rejects.toThrow(/ENOENT/);
+  });
+
+  describe('the CLI bundle (dist/client/cli.bundle.js)', () => {
+    /** A bundle printing what ran, with a non-ASCII string written as the bundler writes it. */
+    async function bundle(comment = ''): Promise<void> {
+      await writeFile(
+        join(root, 'dist', 'client', 'cli.bundle.js'),
+        `${comment}\nexports.run = () => console.log('bundle \\u00e9 ' + require('node:path').basename(__filename));\n`,
+      );
+    }
+
+    it('runs the commands that talk to Temporal, each with its own cache', async () => {
+      await scratch();
+      await bundle();
+      expect(await clo('stats', ['upload', 'x'])).toEqual({
+        stdout: 'bundle \u00e9 cli.bundle.js\n',
+        stderr: 'clo: compile cache: 0 hits, 1 misses\n',
+      });
+      expect((await clo('stats', ['upload', 'y'])).stderr).toBe('clo: compile cache: 1 hits, 0 misses\n');
+      // Another command compiled other functions of the same file: its own cache.
+      expect((await clo('stats', ['--debug', 'status'])).stderr).toBe(
+        'clo: compile cache: 0 hits, 1 misses\n',
+      );
+      expect((await readdir(join(root, 'dist', '.compile-cache'))).sort()).toEqual([
+        `v8-${process.version}-${process.arch}-bundle-status.bin`,
+        `v8-${process.version}-${process.arch}-bundle-upload.bin`,
+      ]);
+    });
+
+    it('leaves the worker, --help and commands it does not name to the modules of dist/', async () => {
+      await scratch();
+      await bundle();
+      for (const args of [['worker'], ['--help'], [], ['nosuch']]) {
+        expect((await clo('stats', args)).stdout).toBe(`one client said.js ${process.platform}\n`);
+      }
+    });
+
+    it('reads a bundle that is not ASCII as UTF-8', async () => {
+      await scratch();
+      await bundle('// caf\u00e9 \u{1f447}');
+      expect((await clo('0', ['upload'])).stdout).toBe('bundle \u00e9 cli.bundle.js\n');
+    });
   });
 });
