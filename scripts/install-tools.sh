@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned Temporal CLI, our vcsim wrapper, govc (the benches' peer) and the Temporal server with
 # its SQL schema tool (the cluster, docs/cluster.md) once, into a cache outside the clone keyed by version,
-# and prints where they are as one JSON line.
+# and prints where they are as one JSON line. The server is built only with --cluster (the test suite and
+# `clo cluster up` ask for it), so the demo on a fresh machine does not wait ~3 min for a build it never uses.
 # Later runs (and CI on the same machine) reuse the cache; a fresh machine
 # builds them here with nothing but Go and the Go module proxy.
 #
@@ -16,6 +17,14 @@ cache=${CLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/content-library-orchestra
 mkdir -p "$cache"
 
 log() { echo "install-tools: $*" >&2; }
+
+with_cluster=false
+for arg in "$@"; do
+  case "$arg" in
+    --cluster) with_cluster=true ;;
+    *) log "unknown argument $arg (known: --cluster)"; exit 2 ;;
+  esac
+done
 
 command -v go >/dev/null || { log "Go is required (go1.24 or later) to build the Temporal CLI, vcsim and govc"; exit 1; }
 
@@ -84,22 +93,26 @@ fi
 # The Temporal server and its SQL schema tool, for the cluster on PostgreSQL. Keyed by the
 # go.sum too, so a dependency bump rebuilds. The tool carries the versioned schemas embedded
 # (update-schema --schema-name postgresql/v12/...), so nothing else is copied out of the module.
-server_key=$(cat "$root/tools/temporal-server/go.mod" "$root/tools/temporal-server/go.sum" | sha256sum | cut -c1-12)
-server_dir="$cache/temporal-server-$TEMPORAL_SERVER_VERSION-$server_key"
-server_bin="$server_dir/temporal-server"
-sql_tool_bin="$server_dir/temporal-sql-tool"
-if [ ! -x "$server_bin" ] || [ ! -x "$sql_tool_bin" ]; then
-  log "building Temporal server $TEMPORAL_SERVER_VERSION and temporal-sql-tool (first time only, a few minutes)..."
-  start=$SECONDS
-  tmp=$(mktemp -d "$cache/.temporal-server.XXXXXX")
-  (cd "$root/tools/temporal-server" &&
-    CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-server" go.temporal.io/server/cmd/server &&
-    CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-sql-tool" go.temporal.io/server/cmd/tools/sql) >&2
-  rm -rf "$server_dir"
-  mv "$tmp" "$server_dir"
-  log "Temporal server built in $((SECONDS - start))s"
+server_json=''
+if [ "$with_cluster" = true ]; then
+  server_key=$(cat "$root/tools/temporal-server/go.mod" "$root/tools/temporal-server/go.sum" | sha256sum | cut -c1-12)
+  server_dir="$cache/temporal-server-$TEMPORAL_SERVER_VERSION-$server_key"
+  server_bin="$server_dir/temporal-server"
+  sql_tool_bin="$server_dir/temporal-sql-tool"
+  if [ ! -x "$server_bin" ] || [ ! -x "$sql_tool_bin" ]; then
+    log "building Temporal server $TEMPORAL_SERVER_VERSION and temporal-sql-tool (first time only, a few minutes)..."
+    start=$SECONDS
+    tmp=$(mktemp -d "$cache/.temporal-server.XXXXXX")
+    (cd "$root/tools/temporal-server" &&
+      CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-server" go.temporal.io/server/cmd/server &&
+      CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=readonly" go build -o "$tmp/temporal-sql-tool" go.temporal.io/server/cmd/tools/sql) >&2
+    rm -rf "$server_dir"
+    mv "$tmp" "$server_dir"
+    log "Temporal server built in $((SECONDS - start))s"
+  fi
+  server_json=$(printf ',"temporalServer":"%s","temporalSqlTool":"%s","temporalServerVersion":"%s"' \
+    "$server_bin" "$sql_tool_bin" "$TEMPORAL_SERVER_VERSION")
 fi
 
-printf '{"temporal":"%s","vcsim":"%s","govc":"%s","temporalServer":"%s","temporalSqlTool":"%s","temporalVersion":"%s","govmomiVersion":"%s","temporalServerVersion":"%s"}\n' \
-  "$temporal_bin" "$vcsim_bin" "$govc_bin" "$server_bin" "$sql_tool_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION" \
-  "$TEMPORAL_SERVER_VERSION"
+printf '{"temporal":"%s","vcsim":"%s","govc":"%s","temporalVersion":"%s","govmomiVersion":"%s"%s}\n' \
+  "$temporal_bin" "$vcsim_bin" "$govc_bin" "$TEMPORAL_CLI_VERSION" "$GOVMOMI_VERSION" "$server_json"

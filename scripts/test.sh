@@ -8,7 +8,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/ensure-deps.sh
-bash scripts/install-tools.sh >/dev/null
+bash scripts/install-tools.sh --cluster >/dev/null
 bash scripts/ensure-chromium.sh
 
 echo "test: typecheck" >&2

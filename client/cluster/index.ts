@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureTools } from '../dev-stack/tools';
+import { ensureClusterTools } from '../dev-stack/tools';
 import {
   clusterDynamicConfig,
   renderDynamicConfig,
@@ -91,7 +91,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<TemporalC
     throw new Error(
       `port ${opts.frontendPort} in use: choose another frontend port, or stop what listens there`,
     );
-  const tools = await ensureTools();
+  const tools = await ensureClusterTools();
   await mkdir(join(opts.dir, 'config'), { recursive: true });
   await mkdir(join(opts.dir, 'logs'), { recursive: true });
 

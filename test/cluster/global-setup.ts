@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startCluster } from '../../client/cluster';
-import { ensureTools, startVcsim } from '../../client/dev-stack';
+import { ensureClusterTools, startVcsim } from '../../client/dev-stack';
 import { sealedFailureConverterPath } from '../../codec/data-converter';
 import type { ClusterTestInfo } from './cluster-info';
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   // First, alone: a cold machine builds the Temporal server here (minutes), reported apart.
-  const tools = await ensureTools();
+  const tools = await ensureClusterTools();
   const toolsMs = Date.now() - started;
   const dir = await mkdtemp(join(tmpdir(), 'clo-cluster-run-'));
   const clusterDir = join(dir, 'cluster');
