@@ -60,6 +60,7 @@ const same = (a: PermitHolder, b: PermitHolder): boolean =>
 export async function transferPermits(rawInput: unknown): Promise<void> {
   const input = parseInput(TransferPermitsInput, rawInput, 'transferPermits');
   const { vcenter } = input;
+  const maxHistoryEvents = input.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
   let limit = input.limit;
   const holders: PermitHolder[] = [...input.holders];
   const waiting: PermitHolder[] = [...input.waiting];
@@ -118,11 +119,17 @@ export async function transferPermits(rawInput: unknown): Promise<void> {
       return;
     }
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= MAX_HISTORY_EVENTS) {
+    if (info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents) {
       await Promise.all([...granting]);
       await condition(allHandlersFinished);
       // Grants that failed just now freed permits: grant them in the next run.
-      return continueAsNew<typeof transferPermits>({ vcenter, limit, holders, waiting });
+      return continueAsNew<typeof transferPermits>({
+        vcenter,
+        limit,
+        holders,
+        waiting,
+        ...(input.maxHistoryEvents !== undefined ? { maxHistoryEvents } : {}),
+      });
     }
 
     const interval = waiting.length > 0 ? CHECK_WHILE_WAITING_MS : CHECK_WHILE_HELD_MS;

@@ -46,7 +46,11 @@ describe('maxConcurrentTransfers across a fleet of three workers (simulator)', (
   beforeAll(async () => {
     quietRuntime();
     target = await startTarget('simulator-api');
-    config = testConfig({ sim: target.vcenter({ maxConcurrentTransfers: LIMIT }) });
+    config = testConfig({
+      sim: target.vcenter({ maxConcurrentTransfers: LIMIT }),
+      // The same server under another name: a semaphore of its own.
+      'sim-one': target.vcenter({ maxConcurrentTransfers: 1 }),
+    });
     rest = restClient(target.url);
     library = await createTestLibrary(rest, target.datastore);
     dir = await mkdtemp(join(tmpdir(), 'clo-fleet-limits-'));
@@ -81,12 +85,12 @@ describe('maxConcurrentTransfers across a fleet of three workers (simulator)', (
     semaphore()
       .query(transferPermitsQuery)
       .catch(() => undefined);
-  const upload = async (name: string) => {
+  const upload = async (name: string, vcenter = 'sim') => {
     const file = await writeRandomFile(join(dir, `${name}.bin`), SIZE, name);
     return startUpload(
       client,
       {
-        vcenter: 'sim',
+        vcenter,
         library: { id: library.id },
         item: { name },
         source: { kind: 'file', path: file.path },
@@ -192,6 +196,11 @@ describe('maxConcurrentTransfers across a fleet of three workers (simulator)', (
     await waiter.result();
     await survivor!.result();
     expect((await permits())?.holders).toEqual([]);
+    // The terminated saga's download session is left ACTIVE (idle), as for any terminated saga,
+    // until it expires or the reaper ends it: expire it now, as its idle timeout would.
+    const orphans = sim.stats.sessions().filter((s) => !s.ended && s.state === 'ACTIVE');
+    expect(orphans.map((s) => s.kind)).toEqual(['download']);
+    for (const s of orphans) sim.faults.expireSession(s.id);
     // Nobody holds or waits: the semaphore ends on its own.
     await waitFor(
       'the semaphore to end',
@@ -200,4 +209,27 @@ describe('maxConcurrentTransfers across a fleet of three workers (simulator)', (
     );
     expect((await semaphore().describe()).status.name).toBe('COMPLETED');
   }, 90_000);
+
+  it('carries its holders and waiters over continue-as-new', async () => {
+    const sim = target.sim!;
+    sim.faults.clear();
+    // Started by hand with a short history bound, before the sagas' requests signal it.
+    const workflowId = transferPermitsWorkflowId(config.temporal.taskQueue, 'sim-one');
+    const started = await client.workflow.start('transferPermits', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ vcenter: 'sim-one', limit: 1, maxHistoryEvents: 20 }],
+    });
+    sim.stats.reset();
+    // A second per upload, so that a holder forgotten across continue-as-new would overlap the next.
+    sim.faults.limitRate({ bytesPerSecond: SIZE, direction: 'put' });
+    const uploads = await Promise.all(
+      [1, 2, 3, 4].map(async (i) => upload(`one-${i}-${randomUUID().slice(0, 6)}`, 'sim-one')),
+    );
+    await Promise.all(uploads.map(async (h) => h.result()));
+    expect(sim.stats.peakActiveSessions).toBe(1);
+    expect(
+      (await client.workflow.getHandle(workflowId, started.firstExecutionRunId).describe()).status.name,
+    ).toBe('CONTINUED_AS_NEW');
+  }, 60_000);
 });

@@ -32,6 +32,8 @@ export const TransferPermitsInput = z.object({
   holders: z.array(PermitHolder).default([]),
   /** Waiting sagas, first come first served. */
   waiting: z.array(PermitHolder).default([]),
+  /** Continue-as-new at this many history events (tests lower it to see state carried over). @default 2000 */
+  maxHistoryEvents: z.number().int().min(20).optional(),
 });
 export type TransferPermitsInput = z.input<typeof TransferPermitsInput>;
 
