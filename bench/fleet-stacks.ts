@@ -37,17 +37,20 @@ export function devServer(stack: BenchStack): TemporalUnderTest {
 /** A fresh Temporal cluster on PostgreSQL in `dir` (client/cluster), as the fleet test runs it. */
 export async function cluster(dir: string, log: (line: string) => void): Promise<TemporalUnderTest> {
   // Loaded only when the cluster is compared (BENCH_FLEET_STACKS), not for a dev-server-only run.
-  const { startCluster } = await import('../client/cluster');
+  const { startCluster, readClusterState } = await import('../client/cluster');
   const running = await startCluster({ dir, log });
+  const state = await readClusterState(dir);
+  // PostgreSQL runs from a directory of its own (its data dir outside `dir`).
+  const named = [running.dir, ...(state ? [state.postgres.root] : [])];
   const connection = await Connection.connect({ address: running.address });
   return {
     name: 'cluster',
     address: running.address,
     namespace: running.namespace,
     client: new Client({ connection, namespace: running.namespace }),
-    // Its services and PostgreSQL name the cluster's directory in their arguments; the
-    // PostgreSQL backends that do the writing are the postmaster's children.
-    pids: async () => descendants(await pidsNaming(running.dir)),
+    // Its services name the cluster's directory in their arguments, the postmaster its data
+    // directory; the PostgreSQL backends that do the writing are the postmaster's children.
+    pids: async () => descendants((await Promise.all(named.map(pidsNaming))).flat()),
     async close() {
       await connection.close();
       await running.stop();

@@ -64,6 +64,29 @@ const SYNC_WORKERS = list('BENCH_FLEET_SYNC_WORKERS', SMOKE ? '1,2,3' : '1').map
 const ITEM_CONCURRENCY = knob('BENCH_FLEET_ITEM_CONCURRENCY', 8, 8);
 const ROUNDS = knob('BENCH_ROUNDS', 1, 1);
 const MiB = 1024 * 1024;
+/** Longest a batch or sync run may take before the bench gives up on it, naming it (BENCH_FLEET_DEADLINE_S). */
+const DEADLINE_MS = knob('BENCH_FLEET_DEADLINE_S', 900, 300) * 1000;
+
+/** `work`, or an error naming `what` once DEADLINE_MS passes: a stuck saga fails the bench instead of stalling it. */
+async function deadline<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, fail) => {
+    timer = setTimeout(
+      () =>
+        fail(
+          new Error(
+            `${what} did not finish in ${DEADLINE_MS / 1000} s (BENCH_FLEET_DEADLINE_S); see its workflows`,
+          ),
+        ),
+      DEADLINE_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const began = Date.now();
 /** A progress line on stderr, with the minutes and seconds since the start. */
@@ -75,6 +98,8 @@ function progress(line: string): void {
 /** One stack with one fleet size behind it, on its own task queue. */
 interface Contender {
   key: string;
+  /** For item names: dev-w1, cl-w3. */
+  short: string;
   temporal: TemporalUnderTest;
   count: number;
   config: CloConfig;
@@ -90,10 +115,11 @@ async function startContender(
 ): Promise<Contender> {
   const config = benchConfig(stack, target, temporal.address);
   config.temporal.namespace = temporal.namespace;
-  const short = temporal.name === 'cluster' ? 'cl' : 'dev';
-  const fleet = await fleetOn(stack, config, `${short}-w${count}`, count);
+  const short = `${temporal.name === 'cluster' ? 'cl' : 'dev'}-w${count}`;
+  const fleet = await fleetOn(stack, config, short, count);
   return {
     key: `${temporal.name} x ${count}`,
+    short,
     temporal,
     count,
     config,
@@ -137,13 +163,9 @@ async function tinyPart(
           progress(`tiny: ${c.key}, ${UPLOADS} uploads...`);
           const m = await measure(c.groups, async () => {
             figures[c.key]!.failed.push(
-              ...(await uploadBatch(
-                c.temporal.client,
-                c.config,
-                lib,
-                tiny.path,
-                `${c.count}-${c.temporal.name}-${round}`.replace(' ', '-'),
-                UPLOADS,
+              ...(await deadline(
+                `${c.key}: ${UPLOADS} tiny uploads`,
+                uploadBatch(c.temporal.client, c.config, lib, tiny.path, `${c.short}-${round}`, UPLOADS),
               )),
             );
           });
@@ -182,7 +204,10 @@ async function bigPart(
           progress(`big: ${c.key}, ${BIG_UPLOADS} x ${BIG_MB} MiB...`);
           const m = await measure(c.groups, async () => {
             figures[c.key]!.failed.push(
-              ...(await uploadBatch(c.temporal.client, c.config, lib, big.path, `big-${round}`, BIG_UPLOADS)),
+              ...(await deadline(
+                `${c.key}: ${BIG_UPLOADS} big uploads`,
+                uploadBatch(c.temporal.client, c.config, lib, big.path, `big-${round}`, BIG_UPLOADS),
+              )),
             );
           });
           figures[c.key]!.big.push(m);
@@ -214,7 +239,10 @@ async function syncPart(
       await rest.createLibrary({ name: library, datastore_id: target.datastore }, randomUUID());
       const once = (expect: 'added' | 'unchanged') =>
         measure(c.groups, () =>
-          syncOnce(c.temporal.client, c.config, library, catalog, ITEM_CONCURRENCY, expect, SYNC_ITEMS),
+          deadline(
+            `${c.key}: sync (${expect})`,
+            syncOnce(c.temporal.client, c.config, library, catalog, ITEM_CONCURRENCY, expect, SYNC_ITEMS),
+          ),
         );
       progress(`sync: ${c.key}, first run (${SYNC_ITEMS} items)...`);
       const first = await once('added');
@@ -239,6 +267,17 @@ async function main(): Promise<void> {
   const target = stack.targets[0]!;
   const stacks: TemporalUnderTest[] = [];
   const all: Contender[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      progress('stopping...');
+      await Promise.allSettled(all.map((c) => c.fleet.stop()));
+      await Promise.allSettled(stacks.map((t) => t.close()));
+      await stack.close();
+    })());
+  // Interrupted (Ctrl-C, a timeout): the worker processes, servers and PostgreSQL go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
   try {
     if (STACKS.includes('dev')) stacks.push(devServer(stack));
     if (STACKS.includes('cluster'))
@@ -254,6 +293,12 @@ async function main(): Promise<void> {
       all.push(...cs);
     }
     const order = interleaved(byStack);
+    // What the others cost meanwhile: the other stack's services and every idle fleet's polls.
+    for (const c of order)
+      c.groups.idle = async () => [
+        ...all.filter((o) => o !== c).flatMap((o) => o.fleet.workers.map((w) => w.child.pid!)),
+        ...(await Promise.all(stacks.filter((t) => t !== c.temporal).map((t) => t.pids()))).flat(),
+      ];
     const figures: Record<string, Figures> = {};
     for (const c of order) figures[c.key] = { tiny: [], big: [], failed: [] };
     // Warm every worker as a deployed one is warm: a worker's first workflow compiles the code.
@@ -266,15 +311,13 @@ async function main(): Promise<void> {
       )
       .finally(() => rest.close());
     const warm = await writeRandomFile(join(stack.dir, 'warm.bin'), 1024, 'warm');
-    for (const c of order)
-      await uploadBatch(
-        c.temporal.client,
-        c.config,
-        warmLib,
-        warm.path,
-        `warm-${c.key}`.replace(/ /g, '-'),
-        4 * c.count,
+    for (const c of order) {
+      const failed = await deadline(
+        `${c.key}: warm-up`,
+        uploadBatch(c.temporal.client, c.config, warmLib, warm.path, `warm-${c.short}`, 4 * c.count),
       );
+      if (failed.length) throw new Error(`${c.key}: ${failed.length} warm-up upload(s) failed: ${failed[0]}`);
+    }
     if (PARTS.includes('tiny')) {
       await tinyPart(stack, target, order, figures);
       loads.push(`after tiny ${await loadAverage()}`);
@@ -313,10 +356,7 @@ async function main(): Promise<void> {
     console.error(err);
     process.exitCode = 1;
   } finally {
-    progress('stopping...');
-    await Promise.allSettled(all.map((c) => c.fleet.stop()));
-    await Promise.allSettled(stacks.map((t) => t.close()));
-    await stack.close();
+    await stopAll();
   }
 }
 
