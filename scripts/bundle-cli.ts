@@ -20,7 +20,11 @@ const root = join(__dirname, '..');
 const dist = join(root, 'dist');
 const outfile = join(dist, 'client', 'cli.bundle.js');
 
-/** Packages only the worker's commands load; left as require()s (resolved from dist/client). */
+/**
+ * Left as require()s, resolved from dist/client: the packages only the worker's commands load,
+ * and leaf libraries only some client commands need (URL and OVF/OVA sources, sync's HTTP
+ * index), so the others do not read them. Each is then one copy, loaded where it is used.
+ */
 const EXTERNAL = [
   '@temporalio/worker',
   '@temporalio/core-bridge',
@@ -28,6 +32,9 @@ const EXTERNAL = [
   '@swc/core',
   'pino',
   'webpack',
+  'undici',
+  'fast-xml-parser',
+  'tar-stream',
 ];
 
 /**
@@ -166,6 +173,10 @@ async function main() {
     logOverride: { 'require-resolve-not-external': 'silent' },
     logLevel: 'warning',
     legalComments: 'none',
+    // Without comments and indentation: 2.9 MiB instead of 4.1, and a start reads (and copies
+    // into a string) every byte: ~5% less CPU per command, measured. Stack traces (--debug)
+    // then name the bundle's line 1 and a column; CLO_DEV_TSX=1 runs the sources.
+    minifyWhitespace: true,
     metafile: true,
   });
   // bin/compile-cache.js caches the bundle whole: an import() in it would fail when run from
@@ -174,8 +185,8 @@ async function main() {
   const dynamic = output?.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path) ?? [];
   if (dynamic.length)
     throw new Error(`the CLI bundle keeps import() of ${dynamic.join(', ')}: make it a require()`);
-  // esbuild escapes every non-ASCII character in code but copies comments as they are: escaped
-  // there too, the bundle is ASCII, which bin/clo reads ~20x faster than UTF-8 (requireBundle).
+  // esbuild escapes every non-ASCII character in code; a comment it kept would copy its own:
+  // escaped too, the bundle is ASCII, which bin/clo reads ~20x faster than UTF-8 (requireBundle).
   const text = await readFile(outfile, 'utf8');
   await writeFile(
     outfile,
