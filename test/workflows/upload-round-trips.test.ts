@@ -34,10 +34,11 @@ describe('uploadLibraryItem control plane (simulator)', () => {
       .sort();
     expect(scheduled).toEqual(['holdSession', 'pushFile', 'validateAndCompleteUpdateSession']);
     // Local activities leave a marker each: prepareUpload, createLibraryItem,
-    // createUpdateSession, readCompletedSession; and one per patch (hash-when-checked, this one,
-    // client-tokens-first, ovf-metadata-first).
+    // requestTransferPermit (null: no maxConcurrentTransfers), createUpdateSession,
+    // readCompletedSession; and one per patch (hash-when-checked, this one, client-tokens-first,
+    // ovf-metadata-first, vcenter-transfer-permits).
     const markers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).length;
-    expect(markers).toBe(8);
+    expect(markers).toBe(10);
     const tasks = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).length;
     expect(tasks).toBe(3);
     // A first attempt adds the file without asking first; it lists once, after the PUT.
