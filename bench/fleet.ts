@@ -277,7 +277,12 @@ async function main(): Promise<void> {
     })());
   // Interrupted (Ctrl-C, a timeout): the worker processes, servers and PostgreSQL go too.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+    process.once(signal, () => {
+      progress(`${signal}: stopping what the bench started...`);
+      // The calls still in flight throw once their connections close: the bench is exiting anyway.
+      process.on('uncaughtException', () => undefined);
+      void stopAll().finally(() => process.exit(130));
+    });
   try {
     if (STACKS.includes('dev')) stacks.push(devServer(stack));
     if (STACKS.includes('cluster'))
