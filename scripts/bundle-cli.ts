@@ -11,7 +11,7 @@
 // left out: `clo worker`, `clo dev` and `clo demo` run the modules of dist/ (bin/clo), so the
 // worker's SDK never meets a second copy of @temporalio/common.
 //
-// esbuild is the one tsx runs on (tsx's dependency, installed with it).
+// esbuild: a devDependency pinned at the version tsx itself runs on, so one copy serves both.
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
