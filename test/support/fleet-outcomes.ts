@@ -64,6 +64,10 @@ async function transferAttempts(
       scheduled.set(String(e.eventId), { name: s.activityType?.name ?? '', queue: s.taskQueue?.name ?? '' });
       continue;
     }
+    // A workflow task that timed out or failed runs again, with its local activities (the
+    // session creates): on a server that ignores client_token (vcsim) that makes a second session.
+    if (e.workflowTaskTimedOutEventAttributes) retried.push('workflow task timed out');
+    if (e.workflowTaskFailedEventAttributes) retried.push('workflow task failed');
     const started = e.activityTaskStartedEventAttributes;
     const activity = started && scheduled.get(String(started.scheduledEventId));
     if (!started || !activity) continue;

@@ -7,12 +7,28 @@ import { dirname } from 'node:path';
 import type { SettledSaga } from './fleet-outcomes';
 import { MiB, type FleetServer } from './fleet-sagas';
 
+/** An update or download session left ACTIVE on an item of the test's library. */
+export interface LeftSession {
+  kind: 'update' | 'download';
+  id: string;
+  /** The item's name: the saga's (`u3`, `d0`) or a sync item's (`iso1`). */
+  item: string;
+  /**
+   * Why it is vcsim's and not clo's, when it is: vcsim ignores `client_token` (a second create
+   * with the same token makes a second session, vcsim-notes.md), and a workflow task that timed out
+   * runs its local activities again, the session create among them. So a session on vcsim that
+   * the saga does not name, on the item of a saga whose workflow task ran again, is the duplicate
+   * a vCenter (or the simulator) would have answered with the saga's own session.
+   */
+  vcsimDuplicate?: string;
+}
+
 /**
  * Update and download sessions still ACTIVE on `server` for items of the test's library: none
  * may be left once every saga ended (vcsim lists every session ever made, with its state; it is
  * shared with other tests, so only this library's items count).
  */
-export async function orphanSessions(server: FleetServer): Promise<string[]> {
+export async function sessionsLeft(server: FleetServer): Promise<LeftSession[]> {
   const { rest, library } = server;
   const items = new Map(
     await Promise.all(
@@ -21,18 +37,33 @@ export async function orphanSessions(server: FleetServer): Promise<string[]> {
       ),
     ),
   );
-  const left: string[] = [];
+  const left: LeftSession[] = [];
   for (const id of await rest.listUpdateSessions()) {
     const s = await rest.getUpdateSession(id).catch(() => undefined);
-    if (s && items.has(s.library_item_id) && s.state === 'ACTIVE')
-      left.push(`update ${id} on item ${items.get(s.library_item_id)} (progress ${s.client_progress})`);
+    const item = s && items.get(s.library_item_id);
+    if (item !== undefined && s?.state === 'ACTIVE') left.push({ kind: 'update', id, item });
   }
   for (const id of await rest.listDownloadSessions()) {
     const s = await rest.getDownloadSession(id).catch(() => undefined);
-    if (s && items.has(s.library_item_id) && s.state === 'ACTIVE')
-      left.push(`download ${id} on item ${items.get(s.library_item_id)}`);
+    const item = s && items.get(s.library_item_id);
+    if (item !== undefined && s?.state === 'ACTIVE') left.push({ kind: 'download', id, item });
   }
   return left;
+}
+
+/** Marks the sessions left on vcsim that are its duplicates (see LeftSession.vcsimDuplicate). */
+export function explainLeft(server: FleetServer, left: LeftSession[], settled: SettledSaga[]): LeftSession[] {
+  if (server.name !== 'vcsim') return left;
+  return left.map((l) => {
+    const owner = settled.find(
+      (s) =>
+        s.saga.server === server &&
+        (s.saga.name === l.item || (s.saga.kind === 'sync' && l.item in s.saga.expected)),
+    );
+    const rerun = owner?.retried.find((r) => r.startsWith('workflow task'));
+    if (!owner || owner.sessionIds.includes(l.id) || !rerun) return l;
+    return { ...l, vcsimDuplicate: `${owner.saga.kind} ${owner.saga.name}: ${rerun}` };
+  });
 }
 
 export interface Row {
@@ -47,11 +78,14 @@ export interface Row {
   allowance: number;
   /** Transfer attempts after the first. */
   retries: number;
+  /** Sessions left ACTIVE that clo is answerable for. */
   orphans: number;
+  /** Sessions left ACTIVE that are vcsim's duplicates (LeftSession.vcsimDuplicate). */
+  vcsimDuplicates: number;
 }
 
 /** One row for `server`: its sagas' outcomes, its proxy's byte count, its sessions left. */
-export function rowFor(server: FleetServer, settled: SettledSaga[], orphans: number): Row {
+export function rowFor(server: FleetServer, settled: SettledSaga[], left: LeftSession[]): Row {
   const mine = settled.filter((s) => s.saga.server === server);
   const once = mine.reduce((n, s) => n + s.saga.bytes, 0);
   const count = (o: SettledSaga['outcome']) => mine.filter((s) => s.outcome === o).length;
@@ -64,7 +98,8 @@ export function rowFor(server: FleetServer, settled: SettledSaga[], orphans: num
     resent: Math.max(0, server.proxy.up + server.proxy.down - once),
     allowance: mine.reduce((n, s) => n + s.retryAllowance, 0),
     retries: mine.reduce((n, s) => n + s.retries, 0),
-    orphans,
+    orphans: left.filter((l) => !l.vcsimDuplicate).length,
+    vcsimDuplicates: left.filter((l) => l.vcsimDuplicate).length,
   };
 }
 
@@ -80,6 +115,7 @@ export function totalOf(rows: Row[]): Row {
     allowance: add('allowance'),
     retries: add('retries'),
     orphans: add('orphans'),
+    vcsimDuplicates: add('vcsimDuplicates'),
   };
 }
 
@@ -105,6 +141,15 @@ export function table(rows: Row[]): string {
       line([r.target, r.sagas, r.completed, r.compensated, r.lost, mib(r.resent), r.retries, r.orphans]),
     ),
   ].join('\n');
+}
+
+/** A line under the table for sessions vcsim duplicated, when there were any. */
+export function footnote(rows: Row[]): string {
+  const n = totalOf(rows).vcsimDuplicates;
+  return n === 0
+    ? ''
+    : `\nAlso left on vcsim: ${n} duplicate session(s) of re-run creates (vcsim ignores client_token; ` +
+        'a vCenter or the simulator answers a re-run create with the same session).\n';
 }
 
 /** Writes `text` to `path` (test-artifacts/…), creating the directory. */

@@ -14,7 +14,7 @@ import type { DownloadResult } from '../../client/download';
 import { CloConfig } from '../../temporal.config';
 import { startSimulator } from '../simulator';
 import { settle, type SettledSaga } from './fleet-outcomes';
-import { orphanSessions, rowFor, type Row } from './fleet-report';
+import { explainLeft, rowFor, sessionsLeft, type LeftSession, type Row } from './fleet-report';
 import {
   DOWNLOAD_SIZES,
   MiB,
@@ -49,7 +49,8 @@ export interface FleetRunOptions {
 export interface FleetRun {
   settled: SettledSaga[];
   rows: Row[];
-  orphans: Record<string, string[]>;
+  /** Sessions left ACTIVE once every saga ended, per vCenter (before the checks' own read-backs). */
+  left: Record<string, LeftSession[]>;
   /** The host SIGKILLed, and the transfers it was running then. */
   victim: { host: number; transfers: number };
   /**
@@ -180,13 +181,14 @@ export async function runFleet(opts: FleetRunOptions): Promise<FleetRun> {
     const slowDownloadResent =
       (slowSessions ?? []).reduce((n, id) => n + sim.stats.bytesSent(id), 0) - slowSize;
     // Before the read-backs too: what the sagas left, not the checks.
-    const orphans: Record<string, string[]> = {};
-    for (const s of servers) orphans[s.name] = await orphanSessions(s);
+    const found: Record<string, LeftSession[]> = {};
+    for (const s of servers) found[s.name] = await sessionsLeft(s);
     const settled = await Promise.all(sagas.map(async (s) => settle(client, s, fleet)));
+    const left = Object.fromEntries(servers.map((s) => [s.name, explainLeft(s, found[s.name]!, settled)]));
     return {
       settled,
-      rows: servers.map((s) => rowFor(s, settled, orphans[s.name]!.length)),
-      orphans,
+      rows: servers.map((s) => rowFor(s, settled, left[s.name]!)),
+      left,
       victim: { host, transfers },
       slowDownloadResent,
       inFlightAtHistoryRestart,
