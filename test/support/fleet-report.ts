@@ -148,7 +148,7 @@ export function footnote(rows: Row[]): string {
   const n = totalOf(rows).vcsimDuplicates;
   return n === 0
     ? ''
-    : `\nAlso left on vcsim: ${n} duplicate session(s) of re-run creates (vcsim ignores client_token; ` +
+    : `\n\nAlso left on vcsim: ${n} duplicate session(s) of re-run creates (vcsim ignores client_token; ` +
         'a vCenter or the simulator answers a re-run create with the same session).\n';
 }
 
