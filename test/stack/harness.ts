@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../../worker/create-worker';
 import { dataConverterOptions } from '../../codec/data-converter';
 import { CloConfig } from '../../temporal.config';
-import { stackInfo, workflowBundleFor } from './stack-info';
+import { stackInfo, workflowBundleFor, type TestTarget } from './stack-info';
 
 // Worker state changes and expected activity failures are noise in test output.
 let runtimeInstalled = false;
@@ -40,12 +40,12 @@ export function allowPlainHttpForSimulators(vcenters: Record<string, unknown>): 
  */
 export const TEST_ROOTS = { readRoots: [tmpdir()], writeRoots: [tmpdir()] };
 
-/** A config pointing at the stack: vCenters `vcsim` (HTTP) and any extra ones given; roots {@link TEST_ROOTS}. */
+/** A config pointing at the stack (or `target`): vCenters `vcsim` (HTTP) and any extra ones given; roots {@link TEST_ROOTS}. */
 export function testConfig(
   extraVCenters: Record<string, unknown> = {},
   taskQueue = `test-${randomUUID()}`,
+  stack: TestTarget = stackInfo(),
 ): CloConfig {
-  const stack = stackInfo();
   return CloConfig.parse({
     temporal: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue },
     vcenters: allowPlainHttpForSimulators({
@@ -78,9 +78,11 @@ export interface TestWorker {
   stop: () => Promise<void>;
 }
 
-export async function startTestWorker(config: CloConfig): Promise<TestWorker> {
+export async function startTestWorker(
+  config: CloConfig,
+  stack: TestTarget = stackInfo(),
+): Promise<TestWorker> {
   quietRuntime();
-  const stack = stackInfo();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   // The client seals payloads like the worker when the config has encryption keys.
@@ -88,7 +90,7 @@ export async function startTestWorker(config: CloConfig): Promise<TestWorker> {
   const worker = await createWorker({
     config,
     connection: nativeConnection,
-    workflowBundle: workflowBundleFor(config),
+    workflowBundle: workflowBundleFor(config, stack),
   });
   const running = worker.worker.run();
   return {

@@ -28,8 +28,21 @@ export function stackInfo(): StackInfo {
   return JSON.parse(raw) as StackInfo;
 }
 
-/** The stack's workflow bundle for a worker with `config`: failures sealed when it has an encryption key. */
-export function workflowBundleFor(config: { temporal: { encryption?: unknown } }): { codePath: string } {
-  const stack = stackInfo();
-  return { codePath: config.temporal.encryption ? stack.sealedWorkflowBundlePath : stack.workflowBundlePath };
+/**
+ * What a test's worker needs of a running Temporal: the stack's (default) or the `cluster`
+ * project's (test/cluster/cluster-info.ts has the same field names).
+ */
+export type TestTarget = Pick<
+  StackInfo,
+  'temporalAddress' | 'namespace' | 'vcsim' | 'workflowBundlePath' | 'sealedWorkflowBundlePath'
+>;
+
+/** The target's workflow bundle for a worker with `config`: failures sealed when it has an encryption key. */
+export function workflowBundleFor(
+  config: { temporal: { encryption?: unknown } },
+  target: TestTarget = stackInfo(),
+): { codePath: string } {
+  return {
+    codePath: config.temporal.encryption ? target.sealedWorkflowBundlePath : target.workflowBundlePath,
+  };
 }
