@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from './cluster';
+import { listening } from './cluster/processes';
 import { ensureTools, VcsimEndpoint } from './dev-stack';
 import { InvalidInputError } from './errors';
 
@@ -217,17 +217,6 @@ async function stopPid(pid: number, argv: string[]): Promise<void> {
     if (Date.now() > killAt) process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Whether something accepts connections on 127.0.0.1:`port`. */
-export async function listening(port: number): Promise<boolean> {
-  return await new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.on('error', () => done(false));
-  });
 }
 
 async function refuseBusyPort(port: number, flag: string, what: string): Promise<void> {

@@ -153,20 +153,23 @@ export async function stopProcess(
   }
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export async function listening(port: number): Promise<boolean> {
+  return await new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
 export async function waitForPort(
   port: number,
   opts: { deadline: number; alive: () => boolean; what: string },
 ): Promise<void> {
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
+  while (!(await listening(port))) {
     if (!opts.alive()) throw new Error(`${opts.what} exited before it listened on port ${port}`);
     if (Date.now() > opts.deadline) throw new Error(`${opts.what} did not listen on port ${port} in time`);
     await new Promise((r) => setTimeout(r, 200));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../client/dev-stack';
-import { listening } from '../../client/local-cluster';
+import { listening } from '../../client/cluster/processes';
 import { waitFor } from '../support/polling';
 
 const ROOT = resolve(__dirname, '../..');
