@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from './cluster';
-import { listening } from './cluster/processes';
+import { isServiceProcess, listening, stopProcess } from './cluster/processes';
 import { ensureTools, VcsimEndpoint } from './dev-stack';
 import { InvalidInputError } from './errors';
 
@@ -49,12 +49,17 @@ export async function inspect(dir: string): Promise<FleetState> {
         name: `temporal ${name}`,
         pid: service.pid,
         ports: [`grpc ${grpc}`, `membership ${membership}`, ...(http ? [`http ${http}`] : [])].join(', '),
-        alive: runs(service.pid, [cluster.serverBin, ...service.args]),
+        alive: isServiceProcess(service.pid, service.args),
       });
     }
   }
   if (vcsim) {
-    processes.push({ name: 'vcsim', pid: vcsim.pid, ports: vcsim.url, alive: runs(vcsim.pid, vcsim.args) });
+    processes.push({
+      name: 'vcsim',
+      pid: vcsim.pid,
+      ports: vcsim.url,
+      alive: isServiceProcess(vcsim.pid, vcsim.args.slice(1)),
+    });
   }
   return { dir, ...(cluster ? { cluster } : {}), ...(vcsim ? { vcsim } : {}), processes };
 }
@@ -108,7 +113,9 @@ export async function down(dir: string): Promise<string[]> {
   await Promise.all([
     before.cluster ? stopCluster(dir) : undefined,
     vcsim
-      ? stopPid(vcsim.pid, vcsim.args).then(() => rm(join(dir, VCSIM_STATE_FILE), { force: true }))
+      ? stopProcess(vcsim.pid, vcsim.args.slice(1)).then(() =>
+          rm(join(dir, VCSIM_STATE_FILE), { force: true }),
+        )
       : undefined,
   ]);
   return running;
@@ -162,8 +169,8 @@ async function startDetachedVcsim(dir: string, port: number): Promise<void> {
       await writeFile(join(dir, VCSIM_STATE_FILE), JSON.stringify(state, null, 2) + '\n');
       return;
     }
-    if (!runs(pid, [bin, ...args]) || Date.now() > deadline) {
-      await stopPid(pid, [bin, ...args]);
+    if (!isServiceProcess(pid, args) || Date.now() > deadline) {
+      await stopProcess(pid, args);
       const tail = readFileSync(log, 'utf8').slice(-2000).trim();
       throw new Error(`vcsim did not start (${bin} ${args.join(' ')}); its log ${log} ends:\n${tail}`);
     }
@@ -186,36 +193,9 @@ function postgresPid(cluster: ClusterState): number | undefined {
     const pid = Number(
       readFileSync(join(cluster.postgres.root, 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
     );
-    return Number.isInteger(pid) && runs(pid, []) ? pid : undefined;
+    return Number.isInteger(pid) && isServiceProcess(pid, []) ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Whether `pid` runs `argv` (its command line starts with those words; [] checks only that it
- * runs): a recycled pid belongs to someone else and must be neither reported nor signalled.
- */
-export function runs(pid: number, argv: string[]): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3, after the command name in parentheses: Z is a zombie, already dead.
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.every((word, i) => cmdline[i] === word);
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, SIGKILL after 10 s; resolves once it is gone. */
-async function stopPid(pid: number, argv: string[]): Promise<void> {
-  if (!runs(pid, argv)) return;
-  process.kill(pid, 'SIGTERM');
-  const killAt = Date.now() + 10_000;
-  while (runs(pid, argv)) {
-    if (Date.now() > killAt) process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
