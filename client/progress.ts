@@ -7,6 +7,7 @@
 import type { MultiBar, SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type TransferProgress } from '../workflows/definitions/transfer';
+import { watchForWorkers } from './worker-watch';
 
 /** Live bytes per file name from the pending activities' last heartbeat. */
 async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<Map<string, number>> {
@@ -46,6 +47,9 @@ export async function followProgress<T>(
   // Bars only on a terminal; scripts (--json, pipes) get just the result, and load no bar code.
   const show = !opts.quiet && Boolean(process.stderr.isTTY);
   const bars = show ? await newBars() : undefined;
+  // With no worker to take its tasks the saga would wait in silence: said on stderr (above the
+  // bars, which redraw over plain writes), with --json too.
+  const watch = watchForWorkers(client, handle, bars ? (line) => bars.log(`${line}\n`) : undefined);
   const byName = new Map<string, SingleBar>();
   let tick: NodeJS.Timeout | undefined;
   try {
@@ -70,9 +74,10 @@ export async function followProgress<T>(
       // The result won the race: a pending tick would hold the process open for up to a second.
       clearTimeout(tick);
     }
+    return await result;
   } finally {
     clearTimeout(tick);
     bars?.stop();
+    watch.stop();
   }
-  return await result;
 }

@@ -9,11 +9,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { temporal } from '@temporalio/proto';
-import { loadConfig, resolveVCenterCredentials, type CloConfig } from '../../temporal.config';
+import { loadConfig, resolveVCenterCredentials } from '../../temporal.config';
 import { connectClient } from '../connection';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { DEFAULT_CLUSTER_DIR, cloCommand, clusterConfigFile, workerCommand } from '../fleet-hints';
+import { livePollers } from '../worker-watch';
 import { runDemoSteps } from './steps';
 
 export interface ClusterDemoOptions {
@@ -21,9 +21,6 @@ export interface ClusterDemoOptions {
   namespace?: string;
   config?: string;
 }
-
-/** A poller seen this recently is a live worker: a long poll lasts at most about 70 s. */
-const POLLER_FRESH_MS = 90_000;
 
 export async function runDemoOnCluster(opts: ClusterDemoOptions): Promise<void> {
   const configFile = findConfigFile(opts.config);
@@ -47,7 +44,7 @@ export async function runDemoOnCluster(opts: ClusterDemoOptions): Promise<void> 
   }
   const { client, close } = await connectClient(config);
   try {
-    const pollers = await livePollers(client, config);
+    const pollers = await livePollers(client, config.temporal.taskQueue);
     if (pollers.length === 0) {
       throw new NotFoundError(
         `no worker polls task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
@@ -117,26 +114,4 @@ function datastoreOf(configFile: string): string {
   throw new InvalidInputError(
     `${file}: no vcsim datastore recorded; the demo on a cluster needs the config of \`clo cluster up\` (its directory holds vcsim.json), so pass --config <cluster dir>/clo.json`,
   );
-}
-
-/** Identities of the workers that polled the task queue's workflow tasks lately. */
-async function livePollers(
-  client: Awaited<ReturnType<typeof connectClient>>['client'],
-  config: CloConfig,
-): Promise<string[]> {
-  const { pollers } = await client.workflowService.describeTaskQueue({
-    namespace: config.temporal.namespace,
-    taskQueue: {
-      name: config.temporal.taskQueue,
-      kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-    },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  const now = Date.now();
-  return (pollers ?? [])
-    .filter((p) => {
-      const seconds = Number(p.lastAccessTime?.seconds ?? 0);
-      return now - seconds * 1000 < POLLER_FRESH_MS;
-    })
-    .map((p) => p.identity ?? '?');
 }
