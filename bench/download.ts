@@ -30,7 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentLibraryClient } from '../activities/content-library';
-import { startDownload } from '../client/download';
+import { downloadWorkflowId, startDownload } from '../client/download';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
 import { putItem } from '../test/support/download';
@@ -49,7 +49,17 @@ import {
   timedCurl,
   timedFsync,
 } from './common';
-import { alternate, bindPeers, cliBuild, peerTable, RUN_CLI, RUN_GOVC } from './peers';
+import {
+  alternate,
+  bindPeers,
+  cliBuild,
+  cliShare,
+  cliShareLine,
+  peerTable,
+  RUN_CLI,
+  RUN_GOVC,
+  type CliShare,
+} from './peers';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const MiB = 1024 * 1024;
@@ -199,21 +209,21 @@ async function main(): Promise<void> {
               return seconds;
             }),
         ]);
+      const cliShares: CliShare[] = [];
       if (peers && RUN_CLI)
         contenders.push([
           'cli',
           async () =>
             intoDir('cli', false, async (out) => {
-              const { seconds } = await peers.clo([
-                'download',
-                '--library',
-                libName,
-                '--item',
-                'big',
-                '--dest',
-                out,
-              ]);
-              return seconds;
+              const run = await peers.clo(['download', '--library', libName, '--item', 'big', '--dest', out]);
+              const workflowId = downloadWorkflowId({
+                vcenter: 'bench',
+                library: { name: libName },
+                item: { name: 'big' },
+                destination: out,
+              });
+              cliShares.push(await cliShare(client, workflowId, run));
+              return run.seconds;
             }),
         ]);
       const times = {
@@ -240,6 +250,7 @@ async function main(): Promise<void> {
             ['clo download --wait (CLI)', times.cli],
             ['clo startDownload (API)', times.api],
           ]),
+          cliShareLine(cliShares),
         );
         // clo fsyncs before its rename; govc + fsync is the durable peer.
         for (const [name, clo] of [

@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
 import type { CloConfig } from '../temporal.config';
 import { median } from './common';
 
@@ -37,8 +38,11 @@ export const RUN_CLI = PEERS.includes('cli');
 export interface Peers {
   /** Runs govc with `args` and returns its wall time in seconds. */
   govc(args: string[]): Promise<number>;
-  /** Runs `clo <args> --vcenter bench --wait --json`; returns its wall time and the printed result. */
-  clo(args: string[]): Promise<{ seconds: number; result: unknown }>;
+  /**
+   * Runs `clo <args> --vcenter bench --wait --json`; returns its wall time, the printed result,
+   * and the wall clock (ms since the epoch) at its spawn and its exit, for {@link cliShare}.
+   */
+  clo(args: string[]): Promise<{ seconds: number; result: unknown; spawnedAt: number; exitedAt: number }>;
 }
 
 /**
@@ -69,6 +73,7 @@ export async function bindPeers(govcBin: string, config: CloConfig, dir: string)
     GOVMOMI_HOME: join(dir, 'govmomi'),
   };
   const run = async (file: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const spawnedAt = Date.now();
     const started = process.hrtime.bigint();
     const { stdout } = await promisify(execFile)(file, args, {
       env,
@@ -77,19 +82,24 @@ export async function bindPeers(govcBin: string, config: CloConfig, dir: string)
     }).catch((err: Error & { stderr?: string }) => {
       throw new Error(`${file} ${args.join(' ')} failed: ${err.stderr?.trim() || err.message}`);
     });
-    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout };
+    return {
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      stdout,
+      spawnedAt,
+      exitedAt: Date.now(),
+    };
   };
   return {
     async govc(args) {
       return (await run(govcBin, args, govcEnv)).seconds;
     },
     async clo(args) {
-      const { seconds, stdout } = await run(
+      const { stdout, ...times } = await run(
         process.execPath,
         [CLO, ...args, '--vcenter', 'bench', '--wait', '--json'],
         { ...process.env, CLO_CONFIG_FILE: configFile },
       );
-      return { seconds, result: JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as unknown };
+      return { ...times, result: JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as unknown };
     },
   };
 }
@@ -163,4 +173,44 @@ export function peerTable(sizeBytes: number, rows: Array<[string, number[]]>): s
     );
   }
   return lines;
+}
+
+/** Where a CLI run's wall time went: before its workflow started, the saga, after it closed (seconds). */
+export interface CliShare {
+  beforeStart: number;
+  saga: number;
+  afterClose: number;
+}
+
+/**
+ * Splits one `clo ... --wait` run by its workflow's history: from the command's spawn to
+ * WorkflowExecutionStarted (the CLI's start-up, connecting, its checks), the saga itself, and
+ * from the workflow's close to the command's exit. Same machine, same clock: the dev server
+ * stamps events with this host's wall clock.
+ */
+export async function cliShare(
+  client: Client,
+  workflowId: string,
+  run: { spawnedAt: number; exitedAt: number },
+): Promise<CliShare> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ms = (i: number) => {
+    const t = events.at(i)?.eventTime;
+    return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  };
+  return {
+    beforeStart: (ms(0) - run.spawnedAt) / 1000,
+    saga: (ms(-1) - ms(0)) / 1000,
+    afterClose: (run.exitedAt - ms(-1)) / 1000,
+  };
+}
+
+/** One line under the peer table: the medians of each share of the CLI's runs. */
+export function cliShareLine(shares: CliShare[]): string {
+  if (!shares.length) return '';
+  const m = (k: keyof CliShare) => median(shares.map((s) => s[k])).toFixed(2);
+  return (
+    `clo's CLI, medians of ${shares.length}: ${m('beforeStart')} s from its start to the workflow's start, ` +
+    `${m('saga')} s of saga, ${m('afterClose')} s from the workflow's close to its exit`
+  );
 }

@@ -39,7 +39,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ContentLibraryClient } from '../activities/content-library';
-import { startUpload } from '../client/upload';
+import { startUpload, uploadWorkflowId } from '../client/upload';
 import { CloConfig } from '../temporal.config';
 import { writeRandomFile } from '../test/fixtures/content';
 import {
@@ -58,7 +58,17 @@ import {
   startBenchStack,
   timedCurl,
 } from './common';
-import { alternate, bindPeers, cliBuild, peerTable, RUN_CLI, RUN_GOVC } from './peers';
+import {
+  alternate,
+  bindPeers,
+  cliBuild,
+  cliShare,
+  cliShareLine,
+  peerTable,
+  RUN_CLI,
+  RUN_GOVC,
+  type CliShare,
+} from './peers';
 
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 2048) * 1024 * 1024;
 const TINY_RUNS = Number(process.env.BENCH_TINY_RUNS ?? 5);
@@ -184,12 +194,13 @@ async function main(): Promise<void> {
               return seconds;
             },
           ]);
+        const cliShares: CliShare[] = [];
         if (peers && RUN_CLI)
           contenders.push([
             'cli',
             async (round) => {
               await settle();
-              const { seconds } = await peers.clo([
+              const run = await peers.clo([
                 'upload',
                 big.path,
                 '--library',
@@ -197,8 +208,14 @@ async function main(): Promise<void> {
                 '--item',
                 `cli-${round}`,
               ]);
+              const workflowId = uploadWorkflowId({
+                vcenter: 'bench',
+                library: { name: libName },
+                item: { name: `cli-${round}` },
+              });
+              cliShares.push(await cliShare(client, workflowId, run));
               await dropItem(`cli-${round}`);
-              return seconds;
+              return run.seconds;
             },
           ]);
         const times = {
@@ -218,6 +235,7 @@ async function main(): Promise<void> {
               ['clo upload --wait (CLI)', times.cli],
               ['clo startUpload (API)', times.api],
             ]),
+            cliShareLine(cliShares),
           );
 
         await rest.deleteLibrary(lib).catch(() => undefined);
