@@ -15,6 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { checkProtoJson, protoJsonOf, reachableProtoJson, type ProtoJson } from './prune-proto';
 
 const root = join(__dirname, '..');
 const dist = join(root, 'dist');
@@ -36,14 +37,6 @@ const EXTERNAL = [
   'fast-xml-parser',
   'tar-stream',
 ];
-
-/**
- * The namespaces of @temporalio/proto no bundled command uses: the worker's core SDK protos,
- * Temporal Cloud's API, the OpenAPI annotations. The client builds protobufjs reflection
- * objects for every type at load (~1,200 types: its largest start-up cost); without these,
- * ~800.
- */
-const PRUNED_PROTO_NAMESPACES = ['coresdk', 'temporal.api.cloud', 'grpc.gateway'];
 
 /** Our compiled modules with their own location put back (see the header). */
 const ownLocation: Plugin = {
@@ -76,99 +69,108 @@ const ownLocation: Plugin = {
   },
 };
 
-/** A namespace, message, enum or service in protobufjs's JSON form (what pbjs -t json writes). */
-interface ProtoJson {
-  nested?: Record<string, ProtoJson>;
-  fields?: Record<string, { type: string; keyType?: string }>;
-  methods?: Record<string, { requestType: string; responseType: string }>;
-}
-
-/** Every type, enum, service and namespace of a JSON root by its full name. */
-function index(
-  nested: Record<string, ProtoJson>,
-  path = '',
-  names = new Map<string, ProtoJson>(),
-): Map<string, ProtoJson> {
-  for (const [name, value] of Object.entries(nested)) {
-    const full = path ? `${path}.${name}` : name;
-    names.set(full, value);
-    if (value.nested) index(value.nested, full, names);
-  }
-  return names;
-}
-
-/** The full name `ref` means inside `scope`, by protobuf's rule: innermost enclosing scope first. */
-function resolveRef(ref: string, scope: string, names: Map<string, ProtoJson>): string | undefined {
-  if (ref.startsWith('.')) return names.has(ref.slice(1)) ? ref.slice(1) : undefined;
-  for (let parts = scope.split('.'); ; parts.pop()) {
-    const full = parts.length ? `${parts.join('.')}.${ref}` : ref;
-    if (names.has(full)) return full;
-    if (!parts.length) return undefined;
-  }
-}
-
-const inPruned = (full: string) =>
-  PRUNED_PROTO_NAMESPACES.some((ns) => full === ns || full.startsWith(`${ns}.`));
-
 /**
- * @temporalio/proto's JSON root without PRUNED_PROTO_NAMESPACES. Throws, failing the build, when
- * one is missing or a type kept refers into one (the bundle would fail on that type at run time).
+ * @temporalio/proto's json-module: with `root` set, that root (scripts/prune-proto.ts) as a JSON
+ * string (which V8 parses faster than a literal); without, none, for the first pass's scan.
  */
-function prunedProtoJson(source: string): Record<string, ProtoJson> {
-  const start = source.indexOf('.addJSON(') + '.addJSON('.length;
-  const json = JSON.parse(source.slice(start, source.lastIndexOf('});') + 1)) as Record<string, ProtoJson>;
-  const names = index(json);
-  const missing = PRUNED_PROTO_NAMESPACES.filter((ns) => !names.has(ns));
-  if (missing.length) throw new Error(`@temporalio/proto has no namespace ${missing.join(', ')} to prune`);
-  const bad = new Set<string>();
-  for (const [full, value] of names) {
-    if (inPruned(full)) continue;
-    const refs = [
-      ...Object.values(value.fields ?? {}).flatMap((f) => [f.type, f.keyType]),
-      ...Object.values(value.methods ?? {}).flatMap((m) => [m.requestType, m.responseType]),
-    ];
-    for (const ref of refs) {
-      const target = ref === undefined ? undefined : resolveRef(ref, full, names);
-      if (target && inPruned(target)) bad.add(`${full} -> ${target}`);
-    }
-  }
-  if (bad.size) throw new Error(`@temporalio/proto: types kept refer to pruned ones: ${[...bad].join(', ')}`);
-  for (const ns of PRUNED_PROTO_NAMESPACES) {
-    const parts = ns.split('.');
-    const parent = parts.slice(0, -1).reduce((nested, name) => nested[name]!.nested!, json);
-    delete parent[parts.at(-1)!];
-  }
-  return json;
-}
-
-/** @temporalio/proto's json-module, pruned, as a JSON string (which V8 parses faster than a literal). */
-const pruneProto: Plugin = {
-  name: 'prune-proto',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]@temporalio[\\/]proto[\\/]protos[\\/]json-module\.js$/ }, async (args) => {
-      const json = JSON.stringify(prunedProtoJson(await readFile(args.path, 'utf8')));
-      return {
+function protoPlugin(root?: Record<string, ProtoJson>): Plugin {
+  return {
+    name: 'prune-proto',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]@temporalio[\\/]proto[\\/]protos[\\/]json-module\.js$/ }, (args) => ({
         contents:
           `'use strict';\nconst $protobuf = require('protobufjs/light');\n` +
           `const $root = $protobuf.roots.__temporal || ($protobuf.roots.__temporal = new $protobuf.Root());\n` +
-          `module.exports = $root.addJSON(JSON.parse(${JSON.stringify(json)}));\n`,
+          `module.exports = $root.addJSON(JSON.parse(${JSON.stringify(JSON.stringify(root ?? {}))}));\n`,
         loader: 'js',
         resolveDir: dirname(args.path),
+      }));
+    },
+  };
+}
+
+/** A fixed edit of a dependency's file in the bundle; the build fails when `from` is not in it once. */
+function patchSource(source: string, file: string, from: string, to: string): string {
+  const at = source.indexOf(from);
+  if (at < 0 || source.indexOf(from, at + 1) >= 0)
+    throw new Error(
+      `${file}: the text scripts/bundle-cli.ts patches is not there once (a new version?): ${from}`,
+    );
+  return source.slice(0, at) + to + source.slice(at + from.length);
+}
+
+/**
+ * protobufjs's Type#setup, at a message type's first encode or decode, generates five functions
+ * with `new Function` (encode, decode, verify, fromObject, toObject) where a command uses one or
+ * two: each is generated at its first use instead, the same code. The types with wrappers
+ * (google.protobuf.Any...) keep the eager path.
+ */
+const LAZY_SETUP = `    // Replace setup methods with type-specific generated functions
+`;
+const LAZY_SETUP_CODE = `    // clo (scripts/bundle-cli.ts): each function generated at its first use, not all five now.
+    if (!wrappers[fullName]) {
+        var self = this;
+        var lazy = function(name, make) {
+            var set = function(fn) {
+                Object.defineProperty(self, name, { value: fn, writable: true, enumerable: true, configurable: true });
+                return fn;
+            };
+            Object.defineProperty(self, name, {
+                get: function() { return set(make()); },
+                set: set,
+                enumerable: true,
+                configurable: true,
+            });
+        };
+        lazy("encode", function() { return encoder(self)({ Writer: Writer, types: types, util: util }); });
+        lazy("decode", function() { return decoder(self)({ Reader: Reader, types: types, util: util, C: self.ctor }); });
+        lazy("verify", function() { return verifier(self)({ types: types, util: util }); });
+        lazy("fromObject", function() { return converter.fromObject(self)({ types: types, util: util, C: self.ctor }); });
+        lazy("toObject", function() { return converter.toObject(self)({ types: types, util: util }); });
+        return this;
+    }
+${LAZY_SETUP}`;
+
+/**
+ * commander loads child_process at start for subcommands that run as their own executables,
+ * which clo has none of (~7 ms a start): loaded at its first spawn instead.
+ */
+const COMMANDER_SPAWN = "const childProcess = require('node:child_process');";
+const COMMANDER_SPAWN_LAZY =
+  "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) }; // clo: scripts/bundle-cli.ts";
+
+/** The edits above, by file; protobufjs's setup in the copy @temporalio/proto builds its root with. */
+const patchDependencies: Plugin = {
+  name: 'patch-dependencies',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]protobufjs[\\/]src[\\/]type\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      // @grpc/proto-loader's older copy (not loaded by any bundled command) stays as it is.
+      if (!args.path.includes(`${sep}@temporalio${sep}`)) return { contents: source, loader: 'js' };
+      return { contents: patchSource(source, args.path, LAZY_SETUP, LAZY_SETUP_CODE), loader: 'js' };
+    });
+    b.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      return {
+        contents: patchSource(source, args.path, COMMANDER_SPAWN, COMMANDER_SPAWN_LAZY),
+        loader: 'js',
       };
     });
   },
 };
 
-async function main() {
-  const result = await build({
+/** The bundle, written to `outfile` or, with `write: false`, returned only. */
+async function bundle(protoRoot: Record<string, ProtoJson> | undefined, write: boolean) {
+  return await build({
     entryPoints: [join(dist, 'client', 'cli.js')],
     outfile,
+    write,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [ownLocation, pruneProto],
+    plugins: [ownLocation, protoPlugin(protoRoot), patchDependencies],
     // require.resolve of a package works from dist/client as from the module: node_modules is above both.
     logOverride: { 'require-resolve-not-external': 'silent' },
     logLevel: 'warning',
@@ -179,6 +181,17 @@ async function main() {
     minifyWhitespace: true,
     metafile: true,
   });
+}
+
+async function main() {
+  // Two passes: the first, without @temporalio/proto's root, is the code whose words and names
+  // say what of the root the second keeps (scripts/prune-proto.ts).
+  const scan = await bundle(undefined, false);
+  const protoModule = require.resolve('@temporalio/proto/protos/json-module.js');
+  const full = protoJsonOf(await readFile(protoModule, 'utf8'));
+  const pruned = reachableProtoJson(full, scan.outputFiles![0]!.text);
+  checkProtoJson(pruned.json, require.resolve('@temporalio/proto/package.json'));
+  const result = await bundle(pruned.json, true);
   // bin/compile-cache.js caches the bundle whole: an import() in it would fail when run from
   // the cache on Node 20 (no loader callback), so none may be left (a require() does instead).
   const output = result.metafile.outputs[relative(root, outfile)];
@@ -194,7 +207,10 @@ async function main() {
   );
   const modules = Object.keys(result.metafile.inputs).length;
   const mib = (Buffer.byteLength(text) / 2 ** 20).toFixed(1);
-  console.log(`cli bundle: ${relative(root, outfile)} (${modules} modules, ${mib} MiB)`);
+  console.log(
+    `cli bundle: ${relative(root, outfile)} (${modules} modules, ${mib} MiB; ` +
+      `@temporalio/proto: ${pruned.kept} of ${pruned.types} types, ${pruned.methods.length} methods)`,
+  );
 }
 
 main().catch((err) => {
