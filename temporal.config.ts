@@ -361,6 +361,36 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 /**
+ * The first key of `value` that `schema` does not know, with the keys it does: zod drops unknown
+ * keys, so a typo (`maxConcurrentTransfer`, `readRoot`) would silently leave the default (no
+ * limit, no roots). Only plain objects are walked; a transformed one (encryption) checks its own.
+ */
+function unknownKey(
+  value: unknown,
+  schema: z.ZodType,
+  path: string,
+): { path: string; expected: string } | undefined {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (s instanceof z.ZodRecord) {
+    for (const [key, entry] of Object.entries(value)) {
+      const found = unknownKey(entry, s.valueType as z.ZodType, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  if (!(s instanceof z.ZodObject)) return undefined;
+  const shape = s.shape as Record<string, z.ZodType>;
+  for (const [key, entry] of Object.entries(value)) {
+    const field = shape[key];
+    if (!field) return { path: `${path}.${key}`, expected: Object.keys(shape).join(', ') };
+    const found = unknownKey(entry, field, `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
  * Builds and validates the configuration.
  * @param env the environment to read, `process.env` by default (tests pass their own)
  */
@@ -380,6 +410,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR')
+        throw new ConfigError(
+          `CLO_CONFIG_FILE=${file}: cannot read it: ${code === 'ENOENT' ? 'no such file' : 'it is a directory'}; point it at your clo config file (\`clo dev\` prints its own), or unset it`,
+        );
       throw new ConfigError(`CLO_CONFIG_FILE=${file}: cannot read it as JSON (${(err as Error).message})`);
     }
     if (typeof parsed !== 'object' || parsed === null) {
@@ -393,6 +428,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloConfig {
           `${file}: unknown key "${section}"; expected temporal, vcenters, timeouts or worker`,
         );
       }
+      const unknown = unknownKey(value, CloConfig.shape[section as keyof typeof CloConfig.shape], section);
+      if (unknown)
+        throw new ConfigError(`${file}: unknown key "${unknown.path}"; expected ${unknown.expected}`);
       raw[section] = { ...(raw[section] as object), ...(value as object) };
     }
   }

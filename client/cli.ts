@@ -62,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // commander has already printed help or the usage error.
       if (err.exitCode === 0) return EXIT.OK;
-      if (argv.includes('--json')) printJsonError(reportOf(err));
+      // Its message as commander printed it, without its own "error: " prefix.
+      if (argv.includes('--json'))
+        printJsonError(reportOf(Object.assign(err, { message: err.message.replace(/^error: /, '') })));
       return EXIT.BAD_INPUT;
     }
     const debug = Boolean(program.opts<{ debug?: boolean }>().debug);

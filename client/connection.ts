@@ -37,7 +37,7 @@ const DEAD = new Map([
  * until its 10 s deadline and then says only "Failed to connect before the deadline". Anything
  * else (no answer yet, a proxy in the way) is left to the gRPC connect.
  */
-async function refuseDeadAddress(address: string): Promise<void> {
+export async function refuseDeadAddress(address: string): Promise<void> {
   const env = process.env;
   if (env.grpc_proxy || env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY) return;
   const colon = address.lastIndexOf(':');

@@ -14,7 +14,7 @@ import { ITEM_ID, LIBRARY_ID, PHASE, SESSION_ID, VCENTER } from '../workflows/de
 import { syncProgressQuery, type SyncProgress } from '../workflows/definitions/sync';
 import { progressQuery, UploadProgress, type FileProgress } from '../workflows/definitions/upload';
 import type { ApprovalState } from '../workflows/definitions/approval';
-import { InvalidInputError, NotFoundError } from './errors';
+import { ConflictError, InvalidInputError, NotFoundError } from './errors';
 import { STATES, WORKFLOW_TYPES, type WorkflowKind, type WorkflowState } from './workflow-kinds';
 
 // Defined apart so that `clo list --help` shows them without loading the Temporal client.
@@ -319,8 +319,8 @@ export interface CancelResult {
 
 /**
  * Asks a running workflow to cancel (a saga then compensates: cancels its session, removes
- * an item it created). NotFoundError if there is no such workflow; an Error if it has
- * already ended. With `wait`, resolves once it has closed.
+ * an item it created). NotFoundError if there is no such workflow; a ConflictError (exit 4) if
+ * it has already ended. With `wait`, resolves once it has closed.
  */
 export async function cancelWorkflow(
   client: Client,
@@ -329,7 +329,7 @@ export async function cancelWorkflow(
 ): Promise<CancelResult> {
   const { handle, info } = await describeWorkflow(client, workflowId);
   if (info.status.name !== 'RUNNING') {
-    throw new Error(`workflow ${workflowId} is not running (${info.status.name}); nothing to cancel`);
+    throw new ConflictError(`workflow ${workflowId} is not running (${info.status.name}); nothing to cancel`);
   }
   const run = client.workflow.getHandle(workflowId, info.runId);
   try {
@@ -337,7 +337,7 @@ export async function cancelWorkflow(
   } catch (err) {
     // It ended between the describe and the cancel.
     if (err instanceof WorkflowNotFoundError)
-      throw new Error(`workflow ${workflowId} is not running; nothing to cancel`);
+      throw new ConflictError(`workflow ${workflowId} is not running; nothing to cancel`);
     throw err;
   }
   if (opts.wait) await run.result().catch(() => undefined);

@@ -65,6 +65,10 @@ const TYPES_BY_CODE: Record<Exclude<ExitCode, 0 | 1>, readonly string[]> = {
     'InvalidArgumentError',
     'InvalidElementTypeError',
     'PayloadDecryptionError',
+    // commander's usage errors (unknown option, missing argument): the process exits 2 for them
+    'CommanderError',
+    // TEMPORAL_NAMESPACE names a namespace the server does not have
+    'NamespaceNotFoundError',
   ],
   [EXIT.NOT_FOUND]: [
     'NotFoundError',

@@ -121,6 +121,12 @@ function rootOf(chain: FailureLink[]): { root: FailureLink; step?: string } {
   return { root, ...(steps.length ? { step: steps.at(-1)!.step! } : {}) };
 }
 
+/** What to do about a client error whose message (the SDK's) names neither the setting nor the fix. */
+const FIXES: Record<string, string> = {
+  NamespaceNotFoundError:
+    'set TEMPORAL_NAMESPACE (temporal.namespace in CLO_CONFIG_FILE) to one the server has, or create it: `temporal operator namespace create <name>`',
+};
+
 /** `text` on one line: a zod listing's lines joined with spaces. */
 function oneLine(text: string): string {
   return text
@@ -141,7 +147,7 @@ export function reportOf(err: unknown, opts: { debug?: boolean } = {}): ErrorRep
     type: root.type,
     class: EXIT_CLASS[exitCode],
     exitCode,
-    message: oneLine(root.message),
+    message: oneLine(root.message) + (root === chain[0] && FIXES[root.type] ? `; ${FIXES[root.type]}` : ''),
     workflowId: ctx?.workflowId ?? running?.workflowId ?? null,
     runId: ctx?.runId ?? running?.runId ?? null,
     workflowType: ctx?.workflowType ?? null,

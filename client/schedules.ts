@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { Duration, type CloConfig } from '../temporal.config';
 import type { ReapInput } from '../workflows/definitions/reap';
 import { syncWorkflowId, type SyncInput } from '../workflows/definitions/sync';
-import { InvalidInputError, NotFoundError } from './errors';
+import { ConflictError, InvalidInputError, NotFoundError } from './errors';
 import { prepareReapInput } from './reap';
 import { describeSyncSource, prepareSyncInput, withHashedNames } from './sync';
 
@@ -113,7 +113,8 @@ async function create(
       state: { paused: Boolean(state.paused), ...(state.note ? { note: state.note } : {}) },
     });
   } catch (err) {
-    if (err instanceof ScheduleAlreadyRunning) throw new Error(`a schedule named ${name} already exists`);
+    if (err instanceof ScheduleAlreadyRunning)
+      throw new ConflictError(`a schedule named ${name} already exists`);
     // The server refuses a bad cron expression ("Invalid schedule spec"); the SDK rethrows it as a TypeError.
     if (err instanceof TypeError)
       throw new InvalidInputError(`schedule ${name}: invalid timing: ${err.message}`);

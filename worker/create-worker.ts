@@ -22,6 +22,8 @@ import { workerDeploymentOptionsFor } from './versioning';
 import { leaseTaskQueueFor } from '../workflows/definitions/task-queues';
 import { shutdownHandOff } from './shutdown-hand-off';
 import { checkWorkflowBundle } from './workflow-bundle';
+import { refuseDeadAddress } from '../client/connection';
+import { TemporalUnreachableError } from '../client/errors';
 
 /** How long after the grace time aborted activities have to report before the worker gives up on them. */
 const SHUTDOWN_FORCE_SLACK_MS = 3000;
@@ -60,13 +62,37 @@ export interface CloWorker {
   close: () => Promise<void>;
 }
 
+/**
+ * The worker's connection, or the error `clo upload` gives for the same address (exit 6, naming
+ * TEMPORAL_ADDRESS): the SDK's own is a Rust transport error, `tonic::transport::Error(...)`.
+ */
+async function connectNative(config: CloConfig): Promise<NativeConnection> {
+  const { address } = config.temporal;
+  await refuseDeadAddress(address);
+  return await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch((err: unknown) => {
+    // Its first part says what failed ("Failed to call GetSystemInfo: ... h2 protocol error"); the rest is Rust's chain.
+    const why = (err instanceof Error ? err.message : String(err)).split(', source:')[0]!;
+    throw new TemporalUnreachableError(address, why);
+  });
+}
+
+/**
+ * The SDK's "Namespace x was not found or otherwise could not be described: Status { ... }" as the
+ * client's NamespaceNotFoundError, which clo reports naming TEMPORAL_NAMESPACE (exit 2).
+ */
+function namespaceNotFound(err: unknown, namespace: string): Error | undefined {
+  if (!(err instanceof Error) || !/^Namespace \S+ was not found/.test(err.message)) return undefined;
+  return Object.assign(new Error(`Namespace not found: '${namespace}'`, { cause: err }), {
+    name: 'NamespaceNotFoundError',
+  });
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker> {
   const { config } = opts;
   // Bundled at start-up, workflows get the sealed-failure converter from `converter` below;
   // a prebuilt bundle has its own compiled in, and must match the keys.
   if (opts.workflowBundle) await checkWorkflowBundle(opts.workflowBundle, config);
-  const connection =
-    opts.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
+  const connection = opts.connection ?? (await connectNative(config));
   const vcenters = new VCenterClients(config, opts.logger ? withActivityContext(opts.logger) : undefined);
   // Activities ask visibility who owns a session (take-over, reaper): a plain client connection.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -107,46 +133,64 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     maxHeartbeatThrottleInterval: '1 second',
     ...drainOptions,
   } as const;
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue,
-    ...(opts.identity ? { identity: opts.identity } : {}),
-    ...versioning,
-    ...converter,
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
-    activities,
-    ...activityOptions,
-    // A workflow cached on a worker that died waits this long before another worker takes its
-    // next task (SDK default 10 s). Saga histories are small, so a replay elsewhere is cheap.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
-  });
-  const hostWorker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: hostTaskQueue,
-    ...(opts.identity ? { identity: opts.identity } : {}),
-    ...versioning,
-    ...converter,
-    activities,
-    ...activityOptions,
-  });
-  const leaseWorker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: leaseTaskQueueFor(taskQueue),
-    ...(opts.identity ? { identity: opts.identity } : {}),
-    ...versioning,
-    ...converter,
-    activities,
-    // A lease is one keep_alive a minute and a heartbeat a second: cheap, so many at once.
-    maxConcurrentActivityTaskExecutions: 200,
-    maxHeartbeatThrottleInterval: activityOptions.maxHeartbeatThrottleInterval,
-    // Its leases keep the sessions of transfers still draining alive until those end.
-    ...drainOptions,
-  });
+  // A Worker that cannot be created (a namespace the server lacks, a bad bundle) must not leave
+  // these connections open: they would keep `clo worker` running after it printed the error.
+  const closeOpened = async () => {
+    await vcenters.close();
+    await clientConnection.close();
+    if (!opts.connection) await connection.close();
+  };
+  let created: Awaited<ReturnType<typeof createWorkers>>;
+  try {
+    created = await createWorkers();
+  } catch (err) {
+    await closeOpened().catch(() => undefined);
+    throw namespaceNotFound(err, config.temporal.namespace) ?? err;
+  }
+  const { worker, hostWorker, leaseWorker } = created;
+  async function createWorkers() {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      ...(opts.identity ? { identity: opts.identity } : {}),
+      ...versioning,
+      ...converter,
+      ...(opts.workflowBundle
+        ? { workflowBundle: opts.workflowBundle }
+        : { workflowsPath: require.resolve('../workflows') }),
+      activities,
+      ...activityOptions,
+      // A workflow cached on a worker that died waits this long before another worker takes its
+      // next task (SDK default 10 s). Saga histories are small, so a replay elsewhere is cheap.
+      stickyQueueScheduleToStartTimeout: '3 seconds',
+    });
+    const hostWorker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: hostTaskQueue,
+      ...(opts.identity ? { identity: opts.identity } : {}),
+      ...versioning,
+      ...converter,
+      activities,
+      ...activityOptions,
+    });
+    const leaseWorker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: leaseTaskQueueFor(taskQueue),
+      ...(opts.identity ? { identity: opts.identity } : {}),
+      ...versioning,
+      ...converter,
+      activities,
+      // A lease is one keep_alive a minute and a heartbeat a second: cheap, so many at once.
+      maxConcurrentActivityTaskExecutions: 200,
+      maxHeartbeatThrottleInterval: activityOptions.maxHeartbeatThrottleInterval,
+      // Its leases keep the sessions of transfers still draining alive until those end.
+      ...drainOptions,
+    });
+    return { worker, hostWorker, leaseWorker };
+  }
   let sideFailure: Error | undefined;
   // Without its host or lease queue this worker cannot finish a saga: stop it too, and report at close().
   const sideRun = (w: Worker) =>
@@ -164,9 +208,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<CloWorker
     close: async () => {
       for (const w of [hostWorker, leaseWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all([hostRun, leaseRun]);
-      await vcenters.close();
-      await clientConnection.close();
-      if (!opts.connection) await connection.close();
+      await closeOpened();
       if (sideFailure !== undefined) throw sideFailure;
     },
   };

@@ -62,6 +62,11 @@ export async function runWorker(opts: RunWorkerOptions = {}): Promise<void> {
     logger,
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
     ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+  }).catch((err: unknown) => {
+    // When Worker.create fails (a namespace the server lacks), a MessagePort the SDK opened stays
+    // referenced and `clo worker` would print the error and then run on: exit after the report.
+    setTimeout(() => process.exit(), 2000).unref();
+    throw err;
   });
   logger.info(
     {

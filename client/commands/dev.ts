@@ -18,14 +18,45 @@ function addStackOptions(command: Command): Command {
     .option('--vcsim-port <port>', 'vcsim port', '8989');
 }
 
+/**
+ * The three ports, each a valid port nothing listens on yet; an InvalidInputError names the flag.
+ * Checked before anything starts: on a busy --port the dev server exits, but its readiness
+ * probe would find the server already there and report the stack up on someone else's Temporal;
+ * a busy --ui-port or --vcsim-port ends in the tool's usage text or log, exit 1.
+ */
+async function freeStackPorts(opts: DevOptions): Promise<{ temporal: number; ui: number; vcsim: number }> {
+  const { InvalidInputError } = await import('../errors');
+  const { listening } = await import('../cluster/processes');
+  const flags = [
+    ['--port', opts.port, 'the Temporal frontend'],
+    ['--ui-port', opts.uiPort, 'the Web UI'],
+    ['--vcsim-port', opts.vcsimPort, 'vcsim'],
+  ] as const;
+  const ports = flags.map(([flag, value]) => {
+    const port = Number(value);
+    if (!/^\d+$/.test(value) || port < 1 || port > 65535)
+      throw new InvalidInputError(`${flag}: expected a TCP port from 1 to 65535 (got "${value}")`);
+    return port;
+  });
+  for (const [i, [flag, , what]] of flags.entries()) {
+    if (await listening(ports[i]!))
+      throw new InvalidInputError(
+        `${flag} ${ports[i]}: something already listens on 127.0.0.1:${ports[i]} (another \`clo dev\`?); ` +
+          `stop it, or start ${what} on another port with ${flag} <port>`,
+      );
+  }
+  return { temporal: ports[0]!, ui: ports[1]!, vcsim: ports[2]! };
+}
+
 async function bringUp(opts: DevOptions): Promise<DevStack> {
+  const ports = await freeStackPorts(opts);
   // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
   const { startDevStack } = await import('../dev-stack');
   const stack = await startDevStack({
     dataDir: opts.dataDir,
-    temporalPort: Number(opts.port),
-    uiPort: Number(opts.uiPort),
-    vcsimPort: Number(opts.vcsimPort),
+    temporalPort: ports.temporal,
+    uiPort: ports.ui,
+    vcsimPort: ports.vcsim,
   });
   console.log(
     [

@@ -59,6 +59,12 @@ export function syncSourceFromArgument(
       verify: opts.verify ?? true,
       ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}),
     };
+  // Else it would become a catalog directory under the working directory ("./ftp:/host/x").
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(arg)?.[1];
+  if (scheme)
+    throw new InvalidInputError(
+      `--source ${arg}: ${scheme}:// is not supported; give an https:// (or, with --allow-plain-http, http://) index URL, library:<name>, vcenter:<name>/library:<name> or a catalog directory`,
+    );
   const lib = /^(?:vcenter:([^/]+)\/)?library:(.+)$/.exec(arg);
   if (lib) return { kind: 'library', vcenter: lib[1] ?? targetVCenter, library: ref(lib[2]!) };
   return { kind: 'catalog', path: resolve(arg) };
@@ -199,7 +205,7 @@ export function registerSync(program: Command): void {
         const st = await stat(input.source.path).catch(() => undefined);
         if (!st?.isDirectory())
           throw new InvalidInputError(
-            `${input.source.path} is not a directory; --source names the catalog directory, a library or an index URL`,
+            `${input.source.path} ${st ? 'is not a directory' : 'does not exist'}; --source names the catalog directory, a library or an index URL`,
           );
       }
       const { client, close } = await connectClient(config);

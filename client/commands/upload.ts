@@ -29,6 +29,12 @@ interface UploadOptions {
 export function sourceFromArgument(arg: string, opts: { allowPlainHttp?: boolean } = {}): UploadSource {
   if (/^https?:\/\//i.test(arg))
     return { kind: 'url', url: arg, ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}) };
+  // Else it would become a path under the working directory ("./ftp:/host/x.iso") that does not exist.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(arg)?.[1];
+  if (scheme)
+    throw new InvalidInputError(
+      `source ${arg}: ${scheme}:// is not supported; give an https:// (or, with --allow-plain-http, http://) URL the vCenter can pull, or a file on the worker host`,
+    );
   const path = resolve(arg);
   if (/\.ova$/i.test(path)) return { kind: 'ova', path };
   if (/\.ovf$/i.test(path)) return { kind: 'ovf', path };

@@ -187,7 +187,7 @@ describe('clo schedule', () => {
       '--library',
       'isos',
     ]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4); // conflict: the name is taken (client/exit-codes.ts)
     expect(again.stderr.trim()).toBe(`clo: a schedule named ${name} already exists`);
   });
 

@@ -128,7 +128,7 @@ describe('clo status, list and cancel', () => {
     expect(target.sim!.stats.sessions().find((s) => s.id === session)?.state).toBe('CANCELED');
 
     const again = await cli(['cancel', handle.workflowId]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4); // conflict: it has ended (client/exit-codes.ts)
     expect(again.stderr.trim()).toBe(
       `clo: workflow ${handle.workflowId} is not running (CANCELLED); nothing to cancel`,
     );
