@@ -7,6 +7,7 @@
 import type { MultiBar, SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type TransferProgress } from '../workflows/definitions/transfer';
+import { watchVCenterCalls } from './vcenter-watch';
 import { watchForWorkers } from './worker-watch';
 
 /** Live bytes per file name from the pending activities' last heartbeat. */
@@ -36,7 +37,11 @@ async function newBars(): Promise<MultiBar> {
 export async function followProgress<T>(
   client: Client,
   handle: WorkflowHandle,
-  opts: { quiet?: boolean } = {},
+  opts: {
+    quiet?: boolean;
+    /** The command's vCenters by name (their URLs): what a saga retrying a call is probed against. */
+    vcenters?: Record<string, { url: string }>;
+  } = {},
 ): Promise<T> {
   const result = handle.result() as Promise<T>;
   let finished = false;
@@ -47,9 +52,17 @@ export async function followProgress<T>(
   // Bars only on a terminal; scripts (--json, pipes) get just the result, and load no bar code.
   const show = !opts.quiet && Boolean(process.stderr.isTTY);
   const bars = show ? await newBars() : undefined;
-  // With no worker to take its tasks the saga would wait in silence: said on stderr (above the
-  // bars, which redraw over plain writes), with --json too.
-  const watch = watchForWorkers(client, handle, bars ? (line) => bars.log(`${line}\n`) : undefined);
+  // With no worker to take its tasks, or a vCenter call retried through an outage, the saga would
+  // wait in silence: said on stderr (above the bars, which redraw over plain writes), --json too.
+  const warn = bars ? (line: string) => bars.log(`${line}\n`) : undefined;
+  const watches = [
+    watchForWorkers(client, handle, warn),
+    watchVCenterCalls(
+      handle,
+      Object.fromEntries(Object.entries(opts.vcenters ?? {}).map(([name, v]) => [name, v.url])),
+      warn,
+    ),
+  ];
   const byName = new Map<string, SingleBar>();
   let tick: NodeJS.Timeout | undefined;
   try {
@@ -78,6 +91,6 @@ export async function followProgress<T>(
   } finally {
     clearTimeout(tick);
     bars?.stop();
-    watch.stop();
+    for (const watch of watches) watch.stop();
   }
 }

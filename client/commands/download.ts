@@ -94,7 +94,7 @@ export function registerDownload(program: Command): void {
         const result = await withWorkflowContext(
           client,
           handle.workflowId,
-          followProgress(client, handle, { quiet: Boolean(opts.json) }),
+          followProgress(client, handle, { quiet: Boolean(opts.json), vcenters: config.vcenters }),
         );
         console.log(JSON.stringify(result, null, opts.json ? undefined : 2));
       } finally {

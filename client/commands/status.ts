@@ -84,9 +84,9 @@ export function registerStatus(program: Command): void {
         const progress = await getProgress(client, workflowId, { sampleMs: 2500 });
         console.log(formatProgress(progress));
         if (opts.watch && progress.status === 'RUNNING') {
-          await followProgress(client, client.workflow.getHandle(workflowId, progress.runId)).catch(
-            () => undefined,
-          );
+          await followProgress(client, client.workflow.getHandle(workflowId, progress.runId), {
+            vcenters: config.vcenters,
+          }).catch(() => undefined);
           console.log(formatProgress(await getProgress(client, workflowId)));
         }
       } finally {

@@ -1,0 +1,150 @@
+/**
+ * What a command that waits on a saga says when a call to vCenter keeps failing before any
+ * session exists (resolving the library, creating the item or the session). The sagas make
+ * those calls as local activities and retry them through an outage (workflows/lib/retry.ts,
+ * up to the outage budget, 2 h by default), so the saga's phase stays where it was and the
+ * command would wait in silence. What the history does show: while an attempt runs long the
+ * worker completes the held workflow task empty every ~8 s, and between attempts it records the
+ * local activity's failure in a marker and starts a backoff timer. A history that ends in such
+ * a streak is a call being retried; its last failure is the cause. Where that is not readable
+ * here (payloads sealed by the encryption codec), a TCP probe of the vCenter's address from this
+ * host says what it can.
+ */
+import { connect } from 'node:net';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { VCENTER } from '../workflows/definitions/search-attributes';
+
+/** Empty workflow task completions in a row (one every ~8 s) that say a local activity runs too long. */
+const HEARTBEATS = 2;
+const CHECK_EVERY_MS = 2_500;
+const PROBE_TIMEOUT_MS = 3_000;
+
+type Event = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+const { EventType } = temporal.api.enums.v1;
+/** Events a retried local activity leaves behind: the held task's completions, failure markers, backoff timers. */
+const RETRY_EVENTS = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_TIMER_FIRED,
+]);
+
+/** A call the saga keeps retrying: since when (ms since the epoch), and its last failure's message when readable. */
+export interface RetryingCall {
+  since: number;
+  lastError?: string;
+}
+
+/**
+ * The call being retried, when the history ends in a streak of only workflow task events,
+ * backoff timers and failed local-activity markers that holds at least one such marker or
+ * {@link HEARTBEATS} task completions; undefined otherwise. A marker without a failure (a call
+ * that succeeded) or any other command ends the streak.
+ */
+export function retryingCall(events: Event[]): RetryingCall | undefined {
+  let completions = 0;
+  let since: number | undefined;
+  let lastError: string | undefined;
+  let failed = false;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i]!;
+    const type = event.eventType ?? 0;
+    const marker = event.markerRecordedEventAttributes;
+    if (type === EventType.EVENT_TYPE_MARKER_RECORDED && marker?.failure) {
+      failed = true;
+      // The latest failure, unless the codec sealed it (its message is then a placeholder).
+      if (lastError === undefined && !marker.failure.encodedAttributes)
+        lastError = marker.failure.message ?? undefined;
+    } else if (!RETRY_EVENTS.has(type)) break;
+    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completions++;
+    const t = event.eventTime;
+    since = Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  }
+  if (since === undefined || !(failed || completions >= HEARTBEATS)) return undefined;
+  return lastError ? { since, lastError } : { since };
+}
+
+/** What a TCP connection to `url`'s host and port from this host does, in a few words. */
+export async function probe(url: string): Promise<string> {
+  let host: string;
+  let port: number;
+  try {
+    const u = new URL(url);
+    host = u.hostname.replace(/^\[|\]$/g, '');
+    port = Number(u.port || (u.protocol === 'http:' ? 80 : 443));
+  } catch {
+    return `its URL ${url} does not parse`;
+  }
+  return await new Promise((done) => {
+    const socket = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(`${host}:${port} accepts connections from this host, so the worker's log names the cause`);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(`${host}:${port} does not answer from this host within ${PROBE_TIMEOUT_MS / 1000} s`);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(`${host}:${port} refuses or fails from this host too (${err.code ?? err.message})`),
+    );
+  });
+}
+
+/**
+ * Checks every few seconds, until `stop()`, whether the saga behind `handle` is retrying a call
+ * to vCenter, and says so once through `warn`, with what a probe of that vCenter's address
+ * (from `vcenterUrls`, the command's config) shows. Says again when the saga moves on.
+ */
+export function watchVCenterCalls(
+  handle: WorkflowHandle,
+  vcenterUrls: Record<string, string>,
+  warn: (line: string) => void = (line) => console.error(line),
+): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let said: number | undefined;
+  const check = async () => {
+    const call = retryingCall((await handle.fetchHistory()).events ?? []);
+    if (said !== undefined && call?.since !== said) {
+      warn(`clo: ${handle.workflowId} got past the call to vCenter; waiting for it to end`);
+      said = undefined;
+    }
+    if (call === undefined || said !== undefined) return;
+    const { searchAttributes, status } = await handle.describe();
+    if (status.name !== 'RUNNING') return;
+    const vcenter = String(searchAttributes?.[VCENTER.name]?.[0] ?? '');
+    const phase = String(searchAttributes?.CloPhase?.[0] ?? 'unknown');
+    const url = vcenterUrls[vcenter];
+    const cause = call.lastError
+      ? `last error: ${call.lastError}`
+      : url
+        ? await probe(url)
+        : `vCenter "${vcenter}" is not in this command's config to probe`;
+    warn(
+      `clo: ${handle.workflowId} has been retrying a call to vCenter "${vcenter}" for ` +
+        `${Math.round((Date.now() - call.since) / 1000)} s (phase ${phase}); ${cause}. It retries until the ` +
+        `outage budget (timeouts.outageBudgetMs) runs out; \`clo cancel ${handle.workflowId}\` stops it now`,
+    );
+    said = call.since;
+  };
+  const loop = () => {
+    if (stopped) return;
+    check()
+      // A history read that fails (the server restarting) is tried again at the next turn.
+      .catch(() => undefined)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, CHECK_EVERY_MS).unref();
+      });
+  };
+  timer = setTimeout(loop, CHECK_EVERY_MS).unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
