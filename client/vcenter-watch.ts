@@ -38,33 +38,46 @@ export interface RetryingCall {
   lastError?: string;
 }
 
+const WORKFLOW_TASK_EVENTS = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+]);
+
+const millis = (event: Event) =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+
 /**
- * The call being retried, when the history ends in a streak of only workflow task events,
- * backoff timers and failed local-activity markers that holds at least one such marker or
- * {@link HEARTBEATS} task completions; undefined otherwise. A marker without a failure (a call
- * that succeeded) or any other command ends the streak.
+ * The call being retried, when the history ends in either (1) at least {@link HEARTBEATS}
+ * workflow task completions with nothing else between them (an attempt held open), or (2) a
+ * streak of only workflow task events, backoff timers and failed local-activity markers that
+ * holds at least one such marker. A marker without a failure (a call that succeeded), a signal
+ * or any other command ends the streak; a timer loop without failures is not a retry.
  */
 export function retryingCall(events: Event[]): RetryingCall | undefined {
+  let i = events.length - 1;
   let completions = 0;
-  let since: number | undefined;
+  let heldSince: number | undefined;
+  for (; i >= 0 && WORKFLOW_TASK_EVENTS.has(events[i]!.eventType ?? 0); i--) {
+    if (events[i]!.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completions++;
+    heldSince = millis(events[i]!);
+  }
+  let streakSince = heldSince;
   let lastError: string | undefined;
   let failed = false;
-  for (let i = events.length - 1; i >= 0; i--) {
-    const event = events[i]!;
-    const type = event.eventType ?? 0;
-    const marker = event.markerRecordedEventAttributes;
-    if (type === EventType.EVENT_TYPE_MARKER_RECORDED && marker?.failure) {
+  for (; i >= 0; i--) {
+    const marker = events[i]!.markerRecordedEventAttributes;
+    if (events[i]!.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && marker?.failure) {
       failed = true;
       // The latest failure, unless the codec sealed it (its message is then a placeholder).
       if (lastError === undefined && !marker.failure.encodedAttributes)
         lastError = marker.failure.message ?? undefined;
-    } else if (!RETRY_EVENTS.has(type)) break;
-    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) completions++;
-    const t = event.eventTime;
-    since = Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+    } else if (!RETRY_EVENTS.has(events[i]!.eventType ?? 0)) break;
+    streakSince = millis(events[i]!);
   }
-  if (since === undefined || !(failed || completions >= HEARTBEATS)) return undefined;
-  return lastError ? { since, lastError } : { since };
+  if (failed && streakSince !== undefined)
+    return lastError ? { since: streakSince, lastError } : { since: streakSince };
+  return completions >= HEARTBEATS && heldSince !== undefined ? { since: heldSince } : undefined;
 }
 
 /** What a TCP connection to `url`'s host and port from this host does, in a few words. */
