@@ -128,6 +128,32 @@ export async function readIndex(dir: string): Promise<CorpusIndex> {
   return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as CorpusIndex) : {};
 }
 
+/**
+ * Classifies each history the index lists again and updates its `scenarios`: a scenario added
+ * to classify.ts shows in the files recorded before it (and the replay test compares the two).
+ * Returns the files whose scenarios changed.
+ */
+export async function reclassifyIndex(dir: string, index: CorpusIndex): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [name, entry] of Object.entries(index)) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    const { scenarios } = classifyHistory(JSON.parse(await readFile(file, 'utf8')) as JsonHistory);
+    if (scenarios.join() === entry.scenarios.join()) continue;
+    entry.scenarios = scenarios;
+    changed.push(name);
+  }
+  return changed;
+}
+
+/** Writes the index sorted by file name. */
+async function writeIndex(dir: string, index: CorpusIndex): Promise<CorpusIndex> {
+  const sorted = Object.fromEntries(Object.entries(index).sort(([a], [b]) => a.localeCompare(b)));
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'index.json'), `${JSON.stringify(sorted, null, 2)}\n`);
+  return sorted;
+}
+
 /** Records the stack's closed workflows into the corpus at `opts.dir`; returns the files it added. */
 export async function recordHistories(opts: RecordOptions): Promise<string[]> {
   const root = join(__dirname, '..');
@@ -159,6 +185,8 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
 
   const index = opts.replace ? {} : await readIndex(opts.dir);
   if (opts.replace) await rm(opts.dir, { recursive: true, force: true });
+  const reclassified = await reclassifyIndex(opts.dir, index);
+  if (reclassified.length) console.log(`[record-histories] scenarios updated: ${reclassified.join(', ')}`);
   const recordedAt = new Date().toISOString();
   const commit = gitCommit(root);
   const added: string[] = [];
@@ -179,9 +207,7 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
     };
     added.push(name);
   }
-  const sorted = Object.fromEntries(Object.entries(index).sort(([a], [b]) => a.localeCompare(b)));
-  await mkdir(opts.dir, { recursive: true });
-  await writeFile(join(opts.dir, 'index.json'), `${JSON.stringify(sorted, null, 2)}\n`);
+  const sorted = await writeIndex(opts.dir, index);
 
   let bytes = 0;
   for (const name of Object.keys(sorted)) bytes += (await stat(join(opts.dir, name))).size;
@@ -204,4 +230,16 @@ export async function recordHistories(opts: RecordOptions): Promise<string[]> {
   console.log(classes.map(([k, [kept, all]]) => `  ${k}: ${kept}/${all}`).join('\n'));
   if (bytes > 3 * 1024 * 1024) console.warn('[record-histories] the corpus is over 3 MiB: lower --per-class');
   return added;
+}
+
+// `npx tsx scripts/record-histories.ts --reclassify`: after a change to classify.ts, updates the
+// scenarios index.json lists for the recorded files, without a stack (docs/replay.md).
+if (require.main === module && process.argv[2] === '--reclassify') {
+  const dir = join(__dirname, '..', 'test', 'replay', 'histories');
+  void (async () => {
+    const index = await readIndex(dir);
+    const changed = await reclassifyIndex(dir, index);
+    await writeIndex(dir, index);
+    console.log(changed.length ? `scenarios updated: ${changed.join(', ')}` : 'index.json is up to date');
+  })();
 }

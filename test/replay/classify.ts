@@ -58,6 +58,24 @@ export const SCENARIOS = [
   'source-push',
   'source-pull',
   'source-relay',
+  /** An upload read its update session's `preview_info` (the signed-OVF step: activity `getUpdateSessionPreview`). */
+  'certificate-review',
+  /** An upload waited for a person's decision on a signing certificate (upserted phase `awaiting-approval`). */
+  'approval',
+  /** Accepted an `approve` Update (a `WorkflowExecutionUpdateAccepted` event named `approve`). */
+  'approved',
+  /** Accepted a `reject` Update (a `WorkflowExecutionUpdateAccepted` event named `reject`). */
+  'rejected',
+  /** Failed with ApprovalTimedOut: nobody decided within the approval timeout (its timer fired). */
+  'approval-timeout',
+  /** Queued for its vCenter's transfer permit (upserted phase `waiting-for-permit`). */
+  'permit-wait',
+  /** The session lease ended the work: a `holdSession` activity failed (session gone, vCenter unreachable). */
+  'lease-lost',
+  /** Showed vCenter away while its lease retried keep_alive (upserted phase `waiting-for-vcenter`). */
+  'vcenter-outage',
+  /** A download failed with HostUnavailable: no worker of its host's task queue came back in time. */
+  'host-unavailable',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -145,12 +163,25 @@ export function classifyHistory(history: JsonHistory): HistoryClass {
   const activityTypes = new Set<string>();
   const buildIds = new Set<string>();
   const failures: string[] = [];
+  const phases = new Set<unknown>();
+  const updates = new Set<string>();
+  /** Activity type by its ActivityTaskScheduled event id, to name the activity a failure belongs to. */
+  const scheduled = new Map<string, string>();
+  const failedActivities = new Set<string>();
 
   for (const event of events) {
     const attrs = attributesOf(event);
     switch (event.eventType) {
       case 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED':
         activityTypes.add(str(obj(attrs.activityType).name));
+        scheduled.set(event.eventId, str(obj(attrs.activityType).name));
+        break;
+      case 'EVENT_TYPE_ACTIVITY_TASK_FAILED':
+      case 'EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT':
+        failedActivities.add(scheduled.get(str(attrs.scheduledEventId)) ?? '');
+        break;
+      case 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED':
+        updates.add(str(obj(obj(attrs.acceptedRequest).input).name));
         break;
       case 'EVENT_TYPE_MARKER_RECORDED': {
         const type = localActivityType(attrs);
@@ -176,7 +207,7 @@ export function classifyHistory(history: JsonHistory): HistoryClass {
       }
       case 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES': {
         const fields = obj(obj(attrs.searchAttributes).indexedFields);
-        if (payloadValue(fields.CloPhase) === 'compensating') found.add('compensation');
+        if (fields.CloPhase !== undefined) phases.add(payloadValue(fields.CloPhase));
         const sessions = payloadValue(fields.CloSessionId);
         if (Array.isArray(sessions) && sessions.length > 1) found.add('session-restart');
         break;
@@ -196,6 +227,14 @@ export function classifyHistory(history: JsonHistory): HistoryClass {
     }
   }
 
+  if (phases.has('compensating')) found.add('compensation');
+  if (phases.has('awaiting-approval')) found.add('approval');
+  if (phases.has('waiting-for-permit')) found.add('permit-wait');
+  if (phases.has('waiting-for-vcenter')) found.add('vcenter-outage');
+  if (updates.has('approve')) found.add('approved');
+  if (updates.has('reject')) found.add('rejected');
+  if (failedActivities.has('holdSession')) found.add('lease-lost');
+  if (activityTypes.has('getUpdateSessionPreview')) found.add('certificate-review');
   if (activityTypes.has('takeOverItem')) found.add('take-over');
   if (activityTypes.has('pushFile')) found.add('source-push');
   if (activityTypes.has('pullFile')) found.add('source-pull');
@@ -204,6 +243,8 @@ export function classifyHistory(history: JsonHistory): HistoryClass {
   if (status === 'cancelled') found.add('cancelled');
   if (status === 'continued-as-new' || str(started.continuedExecutionRunId)) found.add('continue-as-new');
   if (failures.includes('TimeBudgetExceeded')) found.add('time-budget');
+  if (failures.includes('ApprovalTimedOut')) found.add('approval-timeout');
+  if (failures.includes('HostUnavailable')) found.add('host-unavailable');
   if (Object.keys(obj(started.parentWorkflowExecution)).length) found.add('child');
   const startedBy = obj(obj(started.searchAttributes).indexedFields);
   if (startedBy.TemporalScheduledById !== undefined) found.add('scheduled');

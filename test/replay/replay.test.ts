@@ -37,6 +37,14 @@ const REQUIRED: Record<string, Scenario[]> = {
     'source-push',
     'source-pull',
     'source-relay',
+    'certificate-review',
+    'approval',
+    'approved',
+    'rejected',
+    'approval-timeout',
+    'permit-wait',
+    'lease-lost',
+    'vcenter-outage',
   ],
   downloadLibraryItem: [
     'happy-path',
@@ -48,11 +56,13 @@ const REQUIRED: Record<string, Scenario[]> = {
     'session-restart',
     'timer',
     'input-rejected',
+    'permit-wait',
+    'host-unavailable',
   ],
   syncLibrary: ['happy-path', 'activity-retry', 'failed', 'continue-as-new', 'child-workflows'],
   reapOrphanSessions: ['happy-path', 'scheduled'],
   smokeWorkflow: ['happy-path', 'failed', 'input-rejected'],
-  transferPermits: ['happy-path', 'timer'],
+  transferPermits: ['happy-path', 'timer', 'continue-as-new'],
 };
 
 interface Recorded {
