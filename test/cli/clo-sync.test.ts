@@ -16,7 +16,9 @@ describe('clo sync', () => {
       cli.env,
     );
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^clo: \/nonexistent\/catalog is not a directory/);
+    expect(stderr).toMatch(
+      /^clo: \/nonexistent\/catalog does not exist; --source names the catalog directory/,
+    );
     const id = syncWorkflowId({ vcenter: 'vcsim', library: { name: 'lib' } });
     await expect(cli.worker.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,

@@ -88,11 +88,12 @@ const cases: HostileCase[] = [
     kind: 'upload',
     via: 'raw',
     input: (_w, d) => ({ item: { name: d.item }, source: { kind: 'url', url: 'file:///etc/passwd' } }),
-    // clo reads anything but http(s) as a path: file:/etc/passwd under its working directory.
+    // clo refuses a URL of any other scheme as such (it once read it as a path under its working directory).
     cli: (_w, d) => cliUpload(d, 'file:///etc/passwd'),
     type: 'InvalidInput',
     message: zodRefusal('source.url', 'expected an http\\(s\\) URL'),
-    cliMessage: /file:\/etc\/passwd does not exist; source\.path is read on the worker host/,
+    cliMessage:
+      /^clo: source file:\/\/\/etc\/passwd: file:\/\/ is not supported; give an https:\/\/ .*URL the vCenter can pull, or a file on the worker host$/,
     exit: 2,
   },
   {
