@@ -14,10 +14,10 @@ import { connect } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { VCENTER } from '../workflows/definitions/search-attributes';
+import { everyFewSeconds } from './watch-loop';
 
 /** Empty workflow task completions in a row (one every ~8 s) that say a local activity runs too long. */
 const HEARTBEATS = 2;
-const CHECK_EVERY_MS = 2_500;
 const PROBE_TIMEOUT_MS = 3_000;
 
 type Event = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
@@ -117,8 +117,6 @@ export function watchVCenterCalls(
   vcenterUrls: Record<string, string>,
   warn: (line: string) => void = (line) => console.error(line),
 ): { stop(): void } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
   let said: number | undefined;
   const check = async () => {
     const call = retryingCall((await handle.fetchHistory()).events ?? []);
@@ -144,20 +142,5 @@ export function watchVCenterCalls(
     );
     said = call.since;
   };
-  const loop = () => {
-    if (stopped) return;
-    check()
-      // A history read that fails (the server restarting) is tried again at the next turn.
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, CHECK_EVERY_MS).unref();
-      });
-  };
-  timer = setTimeout(loop, CHECK_EVERY_MS).unref();
-  return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  return everyFewSeconds(check);
 }

@@ -10,6 +10,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { everyFewSeconds } from './watch-loop';
 
 /** How long a task waits on a queue no worker polls before the command says so. */
 export const NO_POLLER_AFTER_MS = 5_000;
@@ -17,7 +18,6 @@ export const NO_POLLER_AFTER_MS = 5_000;
 export const STALLED_AFTER_MS = 30_000;
 /** A poller seen this recently is a live worker: a long poll lasts at most about 70 s. */
 export const POLLER_FRESH_MS = 90_000;
-const CHECK_EVERY_MS = 2_500;
 
 type TaskQueueType = temporal.api.enums.v1.TaskQueueType;
 
@@ -122,8 +122,6 @@ export function watchForWorkers(
   handle: WorkflowHandle,
   warn: (line: string) => void = (line) => console.error(line),
 ): { stop(): void } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
   let said: WaitingTask | undefined;
   const check = async () => {
     const task = await oldestWaitingTask(handle);
@@ -154,21 +152,5 @@ export function watchForWorkers(
       said = task;
     }
   };
-  const loop = () => {
-    if (stopped) return;
-    check()
-      // A describe that fails (the server restarting) is tried again at the next turn; the
-      // command's own wait reports a server that stays away.
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, CHECK_EVERY_MS).unref();
-      });
-  };
-  timer = setTimeout(loop, CHECK_EVERY_MS).unref();
-  return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  return everyFewSeconds(check);
 }
