@@ -195,7 +195,13 @@ export async function setCurrentVersion(
       ignoreMissingTaskQueues: opts.ignoreMissingTaskQueues ?? false,
     });
   } catch (err) {
-    const failure = explain(err, `set-current ${buildId} in Worker Deployment "${name}"`);
+    let failure = explain(err, `set-current ${buildId} in Worker Deployment "${name}"`);
+    // The server answers a deployment it never saw with a precondition failure, not NOT_FOUND.
+    if (/no Worker Deployment found/i.test(failure.message) && !(failure instanceof NotFoundError)) {
+      failure = new NotFoundError(
+        `${failure.message}. A deployment exists once a worker of it has polled: check --deployment-name, or start its workers first`,
+      );
+    }
     if ((err as { code?: number }).code === GRPC.FAILED_PRECONDITION && /task queue/i.test(failure.message)) {
       failure.message +=
         ". If what is missing is another host's download queue (<queue>@<host>) that the new build will not poll, pass --ignore-missing-task-queues";

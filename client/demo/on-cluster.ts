@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadConfig, resolveVCenterCredentials } from '../../temporal.config';
+import { loadConfig, resolveVCenterCredentials, TemporalConfig } from '../../temporal.config';
 import { connectClient } from '../connection';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { DEFAULT_CLUSTER_DIR, cloCommand, clusterConfigFile, workerCommand } from '../fleet-hints';
@@ -23,6 +23,9 @@ export interface ClusterDemoOptions {
 }
 
 export async function runDemoOnCluster(opts: ClusterDemoOptions): Promise<void> {
+  // Checked here, before the config: loadConfig would name TEMPORAL_ADDRESS, which the user did not set.
+  if (!TemporalConfig.shape.address.safeParse(opts.address).success)
+    throw new InvalidInputError(`--address ${opts.address}: expected host:port, e.g. 127.0.0.1:7233`);
   const configFile = findConfigFile(opts.config);
   const config = loadConfig({
     ...process.env,

@@ -231,4 +231,23 @@ describe('clo audit: wrong inputs and broken environments', () => {
     },
     60_000,
   );
+  it('clo deployment set-current names a Worker Deployment that does not exist as not found (exit 3)', async () => {
+    const name = `nosuch-${randomUUID().slice(0, 8)}`;
+    const run = await inProcess(['deployment', 'set-current', '--build-id', 'b1', '--deployment-name', name]);
+    expect({ code: run.code, lines: cloLines(run) }).toEqual({
+      code: EXIT.NOT_FOUND,
+      lines: [
+        expect.stringMatching(
+          /^clo: set-current b1 in Worker Deployment ".*": no Worker Deployment.*check --deployment-name, or start its workers first$/,
+        ),
+      ],
+    });
+  });
+  it('clo demo --address with no port names --address, not TEMPORAL_ADDRESS', async () => {
+    const run = await inProcess(['demo', '--address', 'nonsense']);
+    expect({ code: run.code, lines: cloLines(run) }).toEqual({
+      code: EXIT.BAD_INPUT,
+      lines: ['clo: --address nonsense: expected host:port, e.g. 127.0.0.1:7233'],
+    });
+  });
 });
