@@ -146,6 +146,11 @@ export async function approvalOptions(opts: {
   if (opts.approvalTimeout !== undefined) {
     const { Duration } = await import('../../temporal.config');
     const { InvalidInputError } = await import('../errors');
+    // Without a wait for approval there is nothing for it to bound: a silent no-op would mislead.
+    if (out.warnings !== 'await-approval')
+      throw new InvalidInputError(
+        `--approval-timeout ${opts.approvalTimeout}: only applies with --warnings await-approval (the upload then waits that long for clo approve/reject)`,
+      );
     const parsed = Duration.safeParse(opts.approvalTimeout);
     if (!parsed.success)
       throw new InvalidInputError(

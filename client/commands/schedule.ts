@@ -139,6 +139,9 @@ export function registerSchedule(program: Command): void {
         };
         const when_ = timing(opts, { every: '1h' });
         await withClient(async (client, config) => {
+          // The reaper runs on the workers with this config: a name it lacks would fail every run.
+          const { getVCenter } = await import('../../temporal.config');
+          getVCenter(config, opts.vcenter);
           const handle = await createReaperSchedule(client, {
             ...(opts.name ? { name: opts.name } : {}),
             timing: when_,

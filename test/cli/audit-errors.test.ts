@@ -250,4 +250,38 @@ describe('clo audit: wrong inputs and broken environments', () => {
       lines: ['clo: --address nonsense: expected host:port, e.g. 127.0.0.1:7233'],
     });
   });
+  it('refuses what would be silently useless: a reaper schedule for an unconfigured vCenter, an approval timeout with nothing to approve', async () => {
+    const reaper = await inProcess([
+      'schedule',
+      'create-reaper',
+      '--vcenter',
+      'nope',
+      '--name',
+      `r-${randomUUID().slice(0, 6)}`,
+    ]);
+    expect({ code: reaper.code, lines: cloLines(reaper) }).toEqual({
+      code: EXIT.BAD_INPUT,
+      lines: [expect.stringMatching(/^clo: .*vCenter "nope" is not configured; configured: vcsim/)],
+    });
+    const file = join(dir, 'a.iso');
+    await writeFile(file, 'x');
+    const timeout = await inProcess([
+      'upload',
+      file,
+      '--library',
+      'l',
+      '--item',
+      'i',
+      '--vcenter',
+      'vcsim',
+      '--approval-timeout',
+      '1h',
+    ]);
+    expect({ code: timeout.code, lines: cloLines(timeout) }).toEqual({
+      code: EXIT.BAD_INPUT,
+      lines: [
+        'clo: --approval-timeout 1h: only applies with --warnings await-approval (the upload then waits that long for clo approve/reject)',
+      ],
+    });
+  });
 });
