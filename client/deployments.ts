@@ -74,6 +74,11 @@ const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, FAILED_PRECONDITION: 9 } as co
 function explain(err: unknown, what: string): Error {
   const e = err as { code?: number; details?: string; message?: string };
   const detail = e.details || e.message || String(err);
+  // set-current answers a deployment the server never saw with a precondition failure, not NOT_FOUND.
+  if (/no Worker Deployment found/i.test(detail))
+    return new NotFoundError(
+      `${what}: ${detail}. A deployment exists once a worker of it has polled: check --deployment-name, or start its workers first`,
+    );
   if (e.code === GRPC.NOT_FOUND) return new NotFoundError(`${what}: ${detail}`);
   if (e.code === GRPC.INVALID_ARGUMENT) return new InvalidInputError(`${what}: ${detail}`);
   return new Error(`${what}: ${detail}`);
@@ -195,13 +200,7 @@ export async function setCurrentVersion(
       ignoreMissingTaskQueues: opts.ignoreMissingTaskQueues ?? false,
     });
   } catch (err) {
-    let failure = explain(err, `set-current ${buildId} in Worker Deployment "${name}"`);
-    // The server answers a deployment it never saw with a precondition failure, not NOT_FOUND.
-    if (/no Worker Deployment found/i.test(failure.message) && !(failure instanceof NotFoundError)) {
-      failure = new NotFoundError(
-        `${failure.message}. A deployment exists once a worker of it has polled: check --deployment-name, or start its workers first`,
-      );
-    }
+    const failure = explain(err, `set-current ${buildId} in Worker Deployment "${name}"`);
     if ((err as { code?: number }).code === GRPC.FAILED_PRECONDITION && /task queue/i.test(failure.message)) {
       failure.message +=
         ". If what is missing is another host's download queue (<queue>@<host>) that the new build will not poll, pass --ignore-missing-task-queues";

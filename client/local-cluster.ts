@@ -11,9 +11,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from './cluster';
-import { isServiceProcess, listening, stopProcess } from './cluster/processes';
+import { isServiceProcess, refuseBusyPort, stopProcess } from './cluster/processes';
 import { ensureTools, VcsimEndpoint } from './dev-stack';
-import { InvalidInputError } from './errors';
+
+/** What likely holds a port `clo cluster up` wants. */
+const CLUSTER_SUSPECT = '`clo dev`? another cluster?';
 
 export const VCSIM_STATE_FILE = 'vcsim.json';
 export const CONFIG_FILE = 'clo.json';
@@ -82,7 +84,8 @@ export async function up(opts: {
     await stopCluster(opts.dir);
   }
   if (!clusterUp) {
-    if (opts.port !== undefined) await refuseBusyPort(opts.port, '--port', 'the Temporal frontend');
+    if (opts.port !== undefined)
+      await refuseBusyPort(opts.port, '--port', 'the Temporal frontend', CLUSTER_SUSPECT);
     opts.log(
       `starting the Temporal cluster in ${opts.dir} (PostgreSQL and four services; a first start on this machine builds the server)`,
     );
@@ -95,7 +98,8 @@ export async function up(opts: {
     started.push('Temporal cluster');
   }
   if (!vcsimUp) {
-    if (opts.vcsimPort !== undefined) await refuseBusyPort(opts.vcsimPort, '--vcsim-port', 'vcsim');
+    if (opts.vcsimPort !== undefined)
+      await refuseBusyPort(opts.vcsimPort, '--vcsim-port', 'vcsim', CLUSTER_SUSPECT);
     opts.log('starting vcsim');
     await startDetachedVcsim(opts.dir, opts.vcsimPort ?? 0);
     started.push('vcsim');
@@ -196,13 +200,5 @@ function postgresPid(cluster: ClusterState): number | undefined {
     return Number.isInteger(pid) && isServiceProcess(pid, []) ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function refuseBusyPort(port: number, flag: string, what: string): Promise<void> {
-  if (await listening(port)) {
-    throw new InvalidInputError(
-      `${flag} ${port}: something already listens on 127.0.0.1:${port} (\`clo dev\`? another cluster?); stop it, or start ${what} on another port with ${flag} <port>`,
-    );
   }
 }

@@ -7,8 +7,9 @@
 import type { MultiBar, SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type TransferProgress } from '../workflows/definitions/transfer';
-import { watchVCenterCalls } from './vcenter-watch';
-import { watchForWorkers } from './worker-watch';
+import { vcenterCallCheck } from './vcenter-watch';
+import { watchSaga } from './watch-loop';
+import { workerCheck } from './worker-watch';
 
 /** Live bytes per file name from the pending activities' last heartbeat. */
 async function heartbeatBytes(handle: WorkflowHandle, client: Client): Promise<Map<string, number>> {
@@ -55,14 +56,10 @@ export async function followProgress<T>(
   // With no worker to take its tasks, or a vCenter call retried through an outage, the saga would
   // wait in silence: said on stderr (above the bars, which redraw over plain writes), --json too.
   const warn = bars ? (line: string) => bars.log(`${line}\n`) : undefined;
-  const watches = [
-    watchForWorkers(client, handle, warn),
-    watchVCenterCalls(
-      handle,
-      Object.fromEntries(Object.entries(opts.vcenters ?? {}).map(([name, v]) => [name, v.url])),
-      warn,
-    ),
-  ];
+  const watch = watchSaga(handle, [
+    workerCheck(client, handle, warn),
+    vcenterCallCheck(handle, opts.vcenters ?? {}, warn),
+  ]);
   const byName = new Map<string, SingleBar>();
   let tick: NodeJS.Timeout | undefined;
   try {
@@ -91,6 +88,6 @@ export async function followProgress<T>(
   } finally {
     clearTimeout(tick);
     bars?.stop();
-    for (const watch of watches) watch.stop();
+    watch.stop();
   }
 }

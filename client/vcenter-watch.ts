@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { VCENTER } from '../workflows/definitions/search-attributes';
-import { everyFewSeconds } from './watch-loop';
+import type { SagaCheck } from './watch-loop';
 
 /** Empty workflow task completions in a row (one every ~8 s) that say a local activity runs too long. */
 const HEARTBEATS = 2;
@@ -22,7 +22,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 
 type Event = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
-const { EventType } = temporal.api.enums.v1;
+const { EventType, PendingActivityState } = temporal.api.enums.v1;
 /** Events a retried local activity leaves behind: the held task's completions, failure markers, backoff timers. */
 const RETRY_EVENTS = new Set<number>([
   EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
@@ -108,28 +108,32 @@ export async function probe(url: string): Promise<string> {
 }
 
 /**
- * Checks every few seconds, until `stop()`, whether the saga behind `handle` is retrying a call
- * to vCenter, and says so once through `warn`, with what a probe of that vCenter's address
- * (from `vcenterUrls`, the command's config) shows. Says again when the saga moves on.
+ * The check (watch-loop.ts) of whether the saga behind `handle` is retrying a call to vCenter
+ * before any session: said once through `warn`, with the last error or what a probe of that
+ * vCenter's address (from `vcenters`, the command's config) shows; said again when it moves on.
+ * While an activity runs (a transfer, a session's lease) the history is not read: calls in a
+ * session are the lease's to report (phase waiting-for-vcenter), and a long upload's turns stay
+ * one describe each.
  */
-export function watchVCenterCalls(
+export function vcenterCallCheck(
   handle: WorkflowHandle,
-  vcenterUrls: Record<string, string>,
+  vcenters: Record<string, { url: string }>,
   warn: (line: string) => void = (line) => console.error(line),
-): { stop(): void } {
+): SagaCheck {
   let said: number | undefined;
-  const check = async () => {
-    const call = retryingCall((await handle.fetchHistory()).events ?? []);
+  return async ({ raw, searchAttributes }) => {
+    const working = (raw.pendingActivities ?? []).some(
+      (a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+    );
+    const call = working ? undefined : retryingCall((await handle.fetchHistory()).events ?? []);
     if (said !== undefined && call?.since !== said) {
       warn(`clo: ${handle.workflowId} got past the call to vCenter; waiting for it to end`);
       said = undefined;
     }
     if (call === undefined || said !== undefined) return;
-    const { searchAttributes, status } = await handle.describe();
-    if (status.name !== 'RUNNING') return;
     const vcenter = String(searchAttributes?.[VCENTER.name]?.[0] ?? '');
     const phase = String(searchAttributes?.CloPhase?.[0] ?? 'unknown');
-    const url = vcenterUrls[vcenter];
+    const url = vcenters[vcenter]?.url;
     const cause = call.lastError
       ? `last error: ${call.lastError}`
       : url
@@ -142,5 +146,4 @@ export function watchVCenterCalls(
     );
     said = call.since;
   };
-  return everyFewSeconds(check);
 }

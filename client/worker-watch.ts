@@ -8,9 +8,9 @@
  * queued behind busy slots or moving off a dead worker's sticky queue (10 s), so that is said only
  * after {@link STALLED_AFTER_MS}.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { everyFewSeconds } from './watch-loop';
+import type { SagaCheck } from './watch-loop';
 
 /** How long a task waits on a queue no worker polls before the command says so. */
 export const NO_POLLER_AFTER_MS = 5_000;
@@ -61,9 +61,10 @@ function millis(t: { seconds?: unknown; nanos?: number | null } | null | undefin
  * read from its ActivityTaskScheduled event: a download's file activities run on their host's
  * queue (`<taskQueue>@<host>`), not the workflow's.
  */
-async function oldestWaitingTask(handle: WorkflowHandle): Promise<WaitingTask | undefined> {
-  const { raw, status } = await handle.describe();
-  if (status.name !== 'RUNNING') return undefined;
+async function oldestWaitingTask(
+  handle: WorkflowHandle,
+  { raw }: WorkflowExecutionDescription,
+): Promise<WaitingTask | undefined> {
   const workflowQueue = raw.executionConfig?.taskQueue?.name ?? '';
   const waiting: WaitingTask[] = [];
   const wft = raw.pendingWorkflowTask;
@@ -113,18 +114,18 @@ async function activityQueues(handle: WorkflowHandle): Promise<Map<string, strin
 }
 
 /**
- * Checks every few seconds, until `stop()`, whether a task of the saga behind `handle` waits for
- * a worker, and says so once per wait through `warn` (stderr by default): the queue, how long,
- * who polls it, and what to start. When a worker then takes it, says that too.
+ * The check (watch-loop.ts) of whether a task of the saga behind `handle` waits for a worker: said
+ * once per wait through `warn` (stderr by default), with the queue, how long, who polls it, and
+ * what to start. When a worker then takes it, says that too.
  */
-export function watchForWorkers(
+export function workerCheck(
   client: Client,
   handle: WorkflowHandle,
   warn: (line: string) => void = (line) => console.error(line),
-): { stop(): void } {
+): SagaCheck {
   let said: WaitingTask | undefined;
-  const check = async () => {
-    const task = await oldestWaitingTask(handle);
+  return async (description) => {
+    const task = await oldestWaitingTask(handle, description);
     if (said && task?.key !== said.key) {
       warn(`clo: a worker took ${said.what} of ${handle.workflowId}; waiting for it to end`);
       said = undefined;
@@ -152,5 +153,4 @@ export function watchForWorkers(
       said = task;
     }
   };
-  return everyFewSeconds(check);
 }

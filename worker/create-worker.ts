@@ -22,8 +22,6 @@ import { workerDeploymentOptionsFor } from './versioning';
 import { leaseTaskQueueFor } from '../workflows/definitions/task-queues';
 import { shutdownHandOff } from './shutdown-hand-off';
 import { checkWorkflowBundle } from './workflow-bundle';
-import { refuseDeadAddress } from '../client/connection';
-import { TemporalUnreachableError } from '../client/errors';
 
 /** How long after the grace time aborted activities have to report before the worker gives up on them. */
 const SHUTDOWN_FORCE_SLACK_MS = 3000;
@@ -63,16 +61,27 @@ export interface CloWorker {
 }
 
 /**
- * The worker's connection, or the error `clo upload` gives for the same address (exit 6, naming
- * TEMPORAL_ADDRESS): the SDK's own is a Rust transport error, `tonic::transport::Error(...)`.
+ * NativeConnection.connect failed. Its message's first part says what failed ("tcp connect error",
+ * "Failed to call GetSystemInfo: ... h2 protocol error"); the rest is Rust's chain. `clo worker`
+ * (client/commands/worker.ts) reports it as every other command reports an unreachable Temporal.
  */
+export class TemporalConnectError extends Error {
+  override readonly name = 'TemporalConnectError';
+  constructor(
+    readonly address: string,
+    readonly why: string,
+  ) {
+    super(`cannot connect to Temporal at ${address}: ${why}`);
+  }
+}
+
 async function connectNative(config: CloConfig): Promise<NativeConnection> {
   const { address } = config.temporal;
-  await refuseDeadAddress(address);
   return await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch((err: unknown) => {
-    // Its first part says what failed ("Failed to call GetSystemInfo: ... h2 protocol error"); the rest is Rust's chain.
-    const why = (err instanceof Error ? err.message : String(err)).split(', source:')[0]!;
-    throw new TemporalUnreachableError(address, why);
+    throw new TemporalConnectError(
+      address,
+      (err instanceof Error ? err.message : String(err)).split(', source:')[0]!,
+    );
   });
 }
 

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SERVICES, type ServiceName } from './config';
+import { InvalidInputError } from '../errors';
 
 const ServicePortsSchema = z.object({
   grpc: z.number(),
@@ -162,6 +163,23 @@ export async function listening(port: number): Promise<boolean> {
     });
     socket.on('error', () => done(false));
   });
+}
+
+/**
+ * An InvalidInputError naming `flag` when something already listens on `port`: started on a busy
+ * port, a server exits, and a readiness probe would find the one already there. `suspect` says
+ * what that likely is, `what` what the flag starts.
+ */
+export async function refuseBusyPort(
+  port: number,
+  flag: string,
+  what: string,
+  suspect: string,
+): Promise<void> {
+  if (await listening(port))
+    throw new InvalidInputError(
+      `${flag} ${port}: something already listens on 127.0.0.1:${port} (${suspect}); stop it, or start ${what} on another port with ${flag} <port>`,
+    );
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */

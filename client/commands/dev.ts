@@ -26,7 +26,7 @@ function addStackOptions(command: Command): Command {
  */
 async function freeStackPorts(opts: DevOptions): Promise<{ temporal: number; ui: number; vcsim: number }> {
   const { InvalidInputError } = await import('../errors');
-  const { listening } = await import('../cluster/processes');
+  const { refuseBusyPort } = await import('../cluster/processes');
   const flags = [
     ['--port', opts.port, 'the Temporal frontend'],
     ['--ui-port', opts.uiPort, 'the Web UI'],
@@ -38,13 +38,8 @@ async function freeStackPorts(opts: DevOptions): Promise<{ temporal: number; ui:
       throw new InvalidInputError(`${flag}: expected a TCP port from 1 to 65535 (got "${value}")`);
     return port;
   });
-  for (const [i, [flag, , what]] of flags.entries()) {
-    if (await listening(ports[i]!))
-      throw new InvalidInputError(
-        `${flag} ${ports[i]}: something already listens on 127.0.0.1:${ports[i]} (another \`clo dev\`?); ` +
-          `stop it, or start ${what} on another port with ${flag} <port>`,
-      );
-  }
+  for (const [i, [flag, , what]] of flags.entries())
+    await refuseBusyPort(ports[i]!, flag, what, 'another `clo dev`?');
   return { temporal: ports[0]!, ui: ports[1]!, vcsim: ports[2]! };
 }
 

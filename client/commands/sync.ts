@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { withWorkflowContext } from '../failure-report';
 import type { SyncInput, SyncResult, SyncSource } from '../../workflows/definitions/sync';
 import { InvalidInputError, ItemsFailedError } from '../errors';
+import { urlScheme } from './upload';
 import type * as SyncClient from '../sync';
 
 // ../sync (zod, the workflow definitions), the config and the Temporal client are loaded when
@@ -60,7 +61,7 @@ export function syncSourceFromArgument(
       ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}),
     };
   // Else it would become a catalog directory under the working directory ("./ftp:/host/x").
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(arg)?.[1];
+  const scheme = urlScheme(arg);
   if (scheme)
     throw new InvalidInputError(
       `--source ${arg}: ${scheme}:// is not supported; give an https:// (or, with --allow-plain-http, http://) index URL, library:<name>, vcenter:<name>/library:<name> or a catalog directory`,

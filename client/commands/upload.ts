@@ -25,12 +25,17 @@ interface UploadOptions {
   approvalTimeout?: string;
 }
 
+/** The scheme of an argument written as a URL (`ftp` of `ftp://host/x`), or undefined for a path. */
+export function urlScheme(arg: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(arg)?.[1];
+}
+
 /** Turns what the user typed into a source: a URL, an .ova, an .ovf, or any other file. */
 export function sourceFromArgument(arg: string, opts: { allowPlainHttp?: boolean } = {}): UploadSource {
   if (/^https?:\/\//i.test(arg))
     return { kind: 'url', url: arg, ...(opts.allowPlainHttp ? { allowPlainHttp: true } : {}) };
   // Else it would become a path under the working directory ("./ftp:/host/x.iso") that does not exist.
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(arg)?.[1];
+  const scheme = urlScheme(arg);
   if (scheme)
     throw new InvalidInputError(
       `source ${arg}: ${scheme}:// is not supported; give an https:// (or, with --allow-plain-http, http://) URL the vCenter can pull, or a file on the worker host`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type * as Config from '../../temporal.config';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, TemporalUnreachableError } from '../errors';
 
 interface WorkerFlags {
   taskQueue?: string;
@@ -55,12 +55,20 @@ export function registerWorker(program: Command): void {
       checkWorkerFlags(opts);
       // Loaded here, not at the top, so `clo --help` loads none of it (bench/startup.ts).
       const { runWorker } = await import('../../worker/run');
+      const { TemporalConnectError } = await import('../../worker/create-worker');
       await runWorker({
         ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
         ...(opts.metrics ? { metricsAddress: opts.metrics } : {}),
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
         ...(opts.buildId ? { buildId: opts.buildId } : {}),
         ...(opts.deploymentName ? { deploymentName: opts.deploymentName } : {}),
+      }).catch(async (err: unknown) => {
+        if (!(err instanceof TemporalConnectError)) throw err;
+        // As every other command says it: a refused or unknown address named by the probe's own
+        // answer (connection.ts), anything else with the SDK's first words.
+        const { refuseDeadAddress } = await import('../connection');
+        await refuseDeadAddress(err.address);
+        throw new TemporalUnreachableError(err.address, err.why);
       });
     });
 }
